@@ -1,0 +1,1 @@
+"""Pure rules: the record schema, schemes and tiers, status, USCC, validation problems."""

@@ -1,0 +1,1 @@
+"""Use cases: ingest, lookup, search, scan, log, receipts. Each takes a session; the caller commits."""

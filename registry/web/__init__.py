@@ -1,0 +1,1 @@
+"""Flask blueprints: public pages, the JSON API, the ingest API, well-known documents and errors."""
