@@ -31,6 +31,23 @@ Layers: ``domain``, ``crypto`` and ``log`` are pure (no Flask, no SQLAlchemy, no
 transaction; ``web`` translates HTTP to services and back; ``cli`` is the ``registry`` command.
 """
 
-from registry.app import create_app
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["create_app"]
+
+
+def create_app(overrides: Mapping[str, object] | None = None,
+               environ: Mapping[str, str] | None = None) -> Flask:
+    """Create the registry's Flask app (see :func:`registry.app.create_app`).
+
+    Importing it lazily keeps ``import registry.domain`` free of Flask and SQLAlchemy.
+    """
+    from registry.app import create_app as factory
+
+    return factory(overrides, environ)

@@ -1,0 +1,120 @@
+"""The application factory: it wires settings, the engine, keys and blueprints, nothing more.
+
+It never migrates, calls the network or loops (STYLE rule 1); bad configuration fails here, at
+start-up, with a message that names the setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry.crypto.keys import PrivateKey
+from registry.log.note import NoteSigner
+from registry.settings import Settings, SettingsError
+from registry.store.db import make_engine, make_sessionmaker
+
+#: Top-level folders of the checkout that the app serves from.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = PROJECT_ROOT / "templates"
+
+LOG_KEY_FILE = "log.pem"
+
+
+def utc_now() -> dt.datetime:
+    """The current time, aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Registry:
+    """What the app holds for the length of its life; reached through :func:`registry`."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    log_signer: NoteSigner
+    clock: Callable[[], dt.datetime] = utc_now
+
+
+def load_log_signer(settings: Settings) -> NoteSigner:
+    """Load the registry's log key from ``keys_path/log.pem``.
+
+    Raises:
+        SettingsError: the key file is missing, unreadable or of the wrong kind.
+    """
+    path = settings.keys_path / LOG_KEY_FILE
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise SettingsError(
+            f"no log key at {path}: run `registry init` (or `registry keys generate --log`)"
+        ) from exc
+    passphrase = settings.log_key_passphrase.encode() if settings.log_key_passphrase else None
+    try:
+        key = PrivateKey.from_pem(data, passphrase)
+    except ValueError as exc:
+        raise SettingsError(f"log key {path}: {exc} (REGISTRY_LOG_KEY_PASSPHRASE?)") from exc
+    return NoteSigner(settings.log_origin, key)
+
+
+def create_app(overrides: Mapping[str, object] | None = None,
+               environ: Mapping[str, str] | None = None) -> Flask:
+    """Create the registry's Flask app.
+
+    Args:
+        overrides: settings that win over the environment (tests pass a dict here).
+        environ: the environment to read ``REGISTRY_*`` from (default: ``os.environ``).
+
+    Raises:
+        SettingsError: a setting is malformed, or the log key is missing.
+    """
+    settings = Settings.from_env(environ, overrides)
+    app = Flask(
+        "registry",
+        template_folder=str(TEMPLATES),
+        static_folder=str(PROJECT_ROOT / "registry" / "web" / "static"),
+        instance_path=str(settings.instance_path),
+    )
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    engine = make_engine(settings.database_url)
+    app.extensions["registry"] = Registry(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        log_signer=load_log_signer(settings),
+    )
+    app.teardown_appcontext(_close_session)
+
+    from registry.web import blueprints
+
+    blueprints.init_app(app)
+    return app
+
+
+def registry() -> Registry:
+    """The running app's :class:`Registry`."""
+    state: Registry = current_app.extensions["registry"]
+    return state
+
+
+def db() -> Session:
+    """The session of the current app context (one per request), created on first use."""
+    if "db_session" not in g:
+        g.db_session = registry().sessions()
+    session: Session = g.db_session
+    return session
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.close()

@@ -1,0 +1,169 @@
+"""The issuer's side: sign records into envelopes and push them to a registry.
+
+Issuing systems can use this module as a library, or through ``registry sign`` and
+``registry push``. Only the standard library is used for HTTP, so it installs anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import unicodedata
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from registry.crypto.envelope import record_hash, sign_json, sign_record
+from registry.crypto.keys import PrivateKey, PublicKey
+from registry.crypto.scantoken import ScanClaims, sign_token
+from registry.domain.record import Record
+
+
+def nfc(value: Any) -> Any:
+    """Return ``value`` with every string NFC-normalised (the registry rejects other forms)."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, Mapping):
+        return {nfc(k): nfc(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [nfc(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Signs records with an issuer's key."""
+
+    key: PrivateKey
+
+    def envelope(self, record: Mapping[str, object], issued_at: int | None = None) -> dict[str, object]:
+        """Sign ``record`` and make its scan token; return the envelope to push.
+
+        The record is NFC-normalised first and checked with the registry's own rules, so a
+        mistake is found here rather than at push time.
+
+        Raises:
+            registry.domain.problems.RecordInvalid: the record breaks a rule.
+        """
+        normalised: dict[str, object] = nfc(dict(record))
+        parsed = Record.from_json(normalised)
+        claims = ScanClaims(
+            issuer=parsed.issuer,
+            certificate_number=parsed.certificate_number,
+            scheme=parsed.scheme_def.code,
+            tier=parsed.tier_def.code,
+            expiry=parsed.expiry_date,
+            issued_at=int(time.time()) if issued_at is None else issued_at,
+            record_hash=record_hash(normalised)[:16],
+        )
+        return {
+            "record": normalised,
+            "signature": sign_record(normalised, self.key),
+            "qr": sign_token(claims, self.key).to_text(),
+        }
+
+    def rollover(self, issuer: str, new_key: PublicKey, valid_from: dt.datetime,
+                 issued_at: dt.datetime | None = None) -> dict[str, object]:
+        """A key-rollover statement for ``new_key``, signed with this (current) key."""
+        def stamp(moment: dt.datetime) -> str:
+            return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+        statement: dict[str, object] = {
+            "type": "key-rollover",
+            "issuer": issuer,
+            "new_key": new_key.to_jwk(),
+            "valid_from": stamp(valid_from),
+            "issued_at": stamp(issued_at or dt.datetime.now(dt.UTC)),
+        }
+        return {"statement": statement, "signature": sign_json(statement, self.key)}
+
+
+class PushError(Exception):
+    """A push failed for good (a 4xx other than 429, or retries exhausted)."""
+
+
+@dataclass(frozen=True)
+class RegistryClient:
+    """Pushes envelopes to a registry over HTTP, retrying safely (pushes are idempotent)."""
+
+    base_url: str
+    retries: int = 5
+    backoff: float = 0.5
+    timeout: float = 60.0
+
+    def push(self, envelopes: Sequence[Mapping[str, object]], batch_size: int = 500) -> Iterator[dict[str, Any]]:
+        """Push in batches; yield each batch's report (``accepted``, ``duplicate``, ``rejected``,
+        ``results``). Positions in results are relative to the batch.
+
+        Raises:
+            PushError: a batch could not be delivered.
+        """
+        for start in range(0, len(envelopes), batch_size):
+            yield self.post("/api/v1/records", list(envelopes[start : start + batch_size]))
+
+    def post(self, path: str, body: object) -> dict[str, Any]:
+        """POST JSON, retrying on connection errors, 429 and 5xx with exponential backoff."""
+        data = json.dumps(body, ensure_ascii=False).encode()
+        url = self.base_url.rstrip("/") + path
+        for attempt in range(self.retries + 1):
+            request = urllib.request.Request(  # noqa: S310 - the URL is the operator's registry
+                url, data=data, method="POST", headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                    answer: dict[str, Any] = json.loads(response.read())
+                    return answer
+            except urllib.error.HTTPError as exc:
+                payload = exc.read()
+                if exc.code == 422 and path == "/api/v1/records":
+                    answer = json.loads(payload)
+                    return answer
+                if exc.code != 429 and exc.code < 500:
+                    raise PushError(f"{url}: HTTP {exc.code}: {payload.decode(errors='replace')}") from exc
+                reason = f"HTTP {exc.code}"
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                reason = str(exc)
+            if attempt == self.retries:
+                raise PushError(f"{url}: gave up after {self.retries + 1} attempts ({reason})")
+            time.sleep(self.backoff * 2**attempt)
+        raise AssertionError("unreachable")
+
+
+def records_from_csv(rows: Iterable[Mapping[str, str]]) -> Iterator[dict[str, object]]:
+    """Build record objects from CSV rows (columns as in docs/formats.md, "CSV for registry sign")."""
+    from registry.domain.schemes import scheme_by_id
+
+    for row in rows:
+        get = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+        record: dict[str, object] = {
+            "type": "certificate-record/1",
+            "certificate_number": get["certificate_number"],
+            "issuer": get["issuer"],
+            "version": int(get.get("version") or 1),
+            "organisation": {"name": get["organisation_name"], "uscc": get["uscc"]},
+            "scheme": get["scheme"],
+            "standard": get.get("standard") or scheme_by_id(get["scheme"]).standard,
+            "tier": get["tier"],
+            "scope": get["scope"],
+            "original_issue_date": get.get("original_issue_date") or get["issue_date"],
+            "issue_date": get["issue_date"],
+            "expiry_date": get["expiry_date"],
+            "status": get.get("status") or "valid",
+        }
+        organisation = record["organisation"]
+        assert isinstance(organisation, dict)
+        if get.get("address"):
+            organisation["address"] = get["address"]
+        if get.get("former_names"):
+            organisation["former_names"] = [n.strip() for n in get["former_names"].split(";") if n.strip()]
+        if get.get("score"):
+            record["score"] = {"value": int(get["score"]), "scale": int(get.get("score_scale") or 100)}
+        for name in ("status_reason", "status_effective_date"):
+            if get.get(name):
+                record[name] = get[name]
+        surveillance = {k: get[k] for k in ("last_audit_date", "next_due_date") if get.get(k)}
+        if surveillance:
+            record["surveillance"] = surveillance
+        yield record

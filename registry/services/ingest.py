@@ -1,0 +1,351 @@
+"""Ingest: verify pushed envelopes, keep every version, append them to the log.
+
+A push is processed in two phases. Phase 1, without locks, does the expensive and pure work for
+each envelope: shape, issuer key, Ed25519 signature, record rules and the scan token. Phase 2
+takes the log's sequencer lock, decides each survivor against what is stored (new version,
+duplicate or stale) and writes history, state and log leaves together. The caller commits once;
+nothing is acknowledged before that commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.orm import Session
+
+from registry.crypto.envelope import envelope_bytes, record_hash, verify_record
+from registry.crypto.errors import VerificationError
+from registry.crypto.keys import PublicKey
+from registry.crypto.scantoken import ScanToken
+from registry.domain.problems import Problem, ProblemCode, RecordInvalid
+from registry.domain.record import Record
+from registry.services import search_index, transparency
+from registry.services.issuers import key_unusable
+from registry.store.models import Certificate, Issuer, IssuerKey, Organisation, RecordVersion
+
+ENVELOPE_FIELDS = frozenset({"record", "signature", "qr"})
+
+Outcome = Literal["accepted", "duplicate", "rejected"]
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What happened to one pushed envelope."""
+
+    position: int
+    outcome: Outcome
+    issuer: str | None = None
+    certificate_number: str | None = None
+    version: int | None = None
+    log_index: int | None = None
+    problems: tuple[Problem, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        """The item as it appears in the ingest API's ``results``."""
+        out: dict[str, object] = {"position": self.position, "outcome": self.outcome}
+        if self.issuer is not None:
+            out["issuer"] = self.issuer
+        if self.certificate_number is not None:
+            out["certificate_number"] = self.certificate_number
+        if self.version is not None:
+            out["version"] = self.version
+        if self.log_index is not None:
+            out["log_index"] = self.log_index
+        if self.problems:
+            out["errors"] = [p.to_json() for p in self.problems]
+        return out
+
+
+@dataclass
+class _Verified:
+    """An envelope that passed phase 1."""
+
+    position: int
+    record: Record
+    kid: str
+    data: bytes
+    digest: bytes
+
+
+@dataclass
+class IngestReport:
+    """Per-item results of one push, in the order pushed."""
+
+    results: list[ItemResult] = field(default_factory=list)
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome == outcome)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "accepted": self.count("accepted"),
+            "duplicate": self.count("duplicate"),
+            "rejected": self.count("rejected"),
+            "results": [r.to_json() for r in self.results],
+        }
+
+
+def ingest(session: Session, envelopes: Sequence[object], now: dt.datetime) -> IngestReport:
+    """Verify and store a batch of envelopes; the caller commits.
+
+    Args:
+        session: the request's session; this function writes through it and flushes.
+        envelopes: parsed JSON values, each expected to be an envelope object.
+        now: the time of receipt (aware UTC); keys are checked as valid at this time.
+
+    Returns:
+        One :class:`ItemResult` per envelope, in order.
+    """
+    kids = {
+        e["signature"].get("kid")
+        for e in envelopes
+        if isinstance(e, Mapping) and isinstance(e.get("signature"), Mapping)
+    }
+    keys = _load_keys(session, {k for k in kids if isinstance(k, str)})
+    issuers = set(session.execute(select(Issuer.id)).scalars())
+    results: dict[int, ItemResult] = {}
+    verified: list[_Verified] = []
+    for position, envelope in enumerate(envelopes):
+        outcome = _verify(position, envelope, keys, issuers, now)
+        if isinstance(outcome, ItemResult):
+            results[position] = outcome
+        else:
+            verified.append(outcome)
+    if verified:
+        for item in _store(session, verified, now):
+            results[item.position] = item
+    return IngestReport([results[i] for i in range(len(envelopes))])
+
+
+def _load_keys(session: Session, kids: set[str]) -> dict[str, IssuerKey]:
+    if not kids:
+        return {}
+    rows = session.execute(select(IssuerKey).where(IssuerKey.kid.in_(kids))).scalars()
+    return {k.kid: k for k in rows}
+
+
+def _reject(position: int, code: ProblemCode, message: str, field_: str | None = None,
+            record: Mapping[str, object] | None = None) -> ItemResult:
+    issuer = record.get("issuer") if record else None
+    number = record.get("certificate_number") if record else None
+    version = record.get("version") if record else None
+    return ItemResult(
+        position,
+        "rejected",
+        issuer if isinstance(issuer, str) else None,
+        number if isinstance(number, str) else None,
+        version if isinstance(version, int) and not isinstance(version, bool) else None,
+        problems=(Problem(code, field_, message),),
+    )
+
+
+def _verify(position: int, envelope: object, keys: Mapping[str, IssuerKey], issuers: set[str],
+            now: dt.datetime) -> _Verified | ItemResult:
+    """Phase 1: everything that needs no lock. Returns the verified item or its rejection."""
+    if not isinstance(envelope, Mapping) or set(envelope) != ENVELOPE_FIELDS:
+        return _reject(position, ProblemCode.MALFORMED_ENVELOPE,
+                       'an envelope is an object with exactly "record", "signature" and "qr"')
+    raw_record, signature, qr = envelope["record"], envelope["signature"], envelope["qr"]
+    if not isinstance(raw_record, Mapping):
+        return _reject(position, ProblemCode.MALFORMED_ENVELOPE, "record must be an object", "record")
+    if not isinstance(signature, Mapping):
+        return _reject(position, ProblemCode.MALFORMED_ENVELOPE, "signature must be an object",
+                       "signature", raw_record)
+    issuer_id = raw_record.get("issuer")
+    if issuer_id not in issuers:
+        return _reject(position, ProblemCode.UNKNOWN_ISSUER,
+                       f"issuer {issuer_id!r} is not registered with this registry",
+                       "record.issuer", raw_record)
+    key = keys.get(signature.get("kid"))  # type: ignore[arg-type]
+    if key is None or key.issuer_id != issuer_id:
+        return _reject(position, ProblemCode.UNKNOWN_KEY,
+                       f"kid {signature.get('kid')!r} is not a registered key of issuer {issuer_id}",
+                       "signature.kid", raw_record)
+    unusable = key_unusable(key, now)
+    if unusable is not None:
+        return _reject(position, ProblemCode(unusable[0]), unusable[1], "signature.kid", raw_record)
+    public_key = PublicKey(key.public_key)
+    try:
+        verify_record(raw_record, signature, public_key)
+    except VerificationError as exc:
+        return _reject(position, ProblemCode.BAD_SIGNATURE, exc.reason, "signature", raw_record)
+    try:
+        record = Record.from_json(raw_record)
+    except RecordInvalid as exc:
+        return ItemResult(position, "rejected", str(issuer_id),
+                          _str_or_none(raw_record.get("certificate_number")),
+                          problems=tuple(exc.problems))
+    digest = record_hash(raw_record)
+    token_problem = _check_token(qr, record, public_key, digest)
+    if token_problem is not None:
+        return ItemResult(position, "rejected", record.issuer, record.certificate_number,
+                          record.version, problems=(token_problem,))
+    return _Verified(position, record, key.kid, envelope_bytes(envelope), digest)
+
+
+def _check_token(qr: object, record: Record, key: PublicKey, digest: bytes) -> Problem | None:
+    """The scan token must verify under the record's key and agree with the record."""
+    if not isinstance(qr, str):
+        return Problem(ProblemCode.BAD_SCAN_TOKEN, "qr", "qr must be the scan token as Base32 text")
+    try:
+        claims = ScanToken.from_text(qr).verify(key)
+    except VerificationError as exc:
+        return Problem(ProblemCode.BAD_SCAN_TOKEN, "qr", f"scan token: {exc.reason}")
+    scheme = record.scheme_def
+    expected = {
+        "issuer": record.issuer,
+        "certificate_number": record.certificate_number,
+        "scheme": scheme.code,
+        "tier": record.tier_def.code,
+        "expiry": record.expiry_date,
+        "record_hash": digest[: len(claims.record_hash)],
+    }
+    wrong = [name for name, value in expected.items() if getattr(claims, name) != value]
+    if len(claims.record_hash) != 16:
+        wrong.append("record_hash")
+    if wrong:
+        return Problem(ProblemCode.SCAN_TOKEN_MISMATCH, "qr",
+                       f"scan token claims disagree with the record: {', '.join(sorted(set(wrong)))}")
+    return None
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _store(session: Session, items: list[_Verified], now: dt.datetime) -> list[ItemResult]:
+    """Phase 2: under the sequencer lock, decide each item against the store and write."""
+    log_size = transparency.lock(session)
+    # A key may have been marked compromised since phase 1 read it; that event took the lock.
+    keys = _load_keys(session, {i.kid for i in items})
+    pairs = sorted({i.record.key for i in items})
+    current: dict[tuple[str, str], tuple[int, int]] = {}  # key -> (version, certificate id)
+    stored: dict[tuple[str, str, int], tuple[bytes, int]] = {}  # (key, version) -> (bytes, index)
+    for start in range(0, len(pairs), 400):
+        chunk = pairs[start : start + 400]
+        for issuer_id, number, version, cert_id in session.execute(
+            select(Certificate.issuer_id, Certificate.certificate_number, Certificate.version,
+                   Certificate.id).where(
+                tuple_(Certificate.issuer_id, Certificate.certificate_number).in_(chunk))
+        ):
+            current[(issuer_id, number)] = (version, cert_id)
+    versions = sorted({(*i.record.key, i.record.version) for i in items})
+    for start in range(0, len(versions), 300):
+        chunk3 = versions[start : start + 300]
+        for issuer_id, number, version, data, index in session.execute(
+            select(RecordVersion.issuer_id, RecordVersion.certificate_number, RecordVersion.version,
+                   RecordVersion.envelope, RecordVersion.log_index).where(
+                tuple_(RecordVersion.issuer_id, RecordVersion.certificate_number,
+                       RecordVersion.version).in_(chunk3))
+        ):
+            stored[(issuer_id, number, version)] = (data, index)
+
+    results: list[ItemResult] = []
+    accepted: list[_Verified] = []
+    for item in items:
+        rec = item.record
+        unusable = key_unusable(keys[item.kid], now)
+        if unusable is not None:
+            results.append(ItemResult(item.position, "rejected", rec.issuer, rec.certificate_number,
+                                      rec.version, problems=(Problem(ProblemCode(unusable[0]),
+                                                                     "signature.kid", unusable[1]),)))
+            continue
+        same = stored.get((*rec.key, rec.version))
+        if same is not None:
+            if same[0] == item.data:
+                results.append(ItemResult(item.position, "duplicate", rec.issuer,
+                                          rec.certificate_number, rec.version, same[1]))
+            else:
+                results.append(_stale(item, f"version {rec.version} is stored already with other "
+                                            "content; push a higher version to change it"))
+            continue
+        known = current.get(rec.key)
+        if known is not None and rec.version < known[0]:
+            results.append(_stale(item, f"version {rec.version} is older than the stored "
+                                        f"version {known[0]}"))
+            continue
+        accepted.append(item)
+        stored[(*rec.key, rec.version)] = (item.data, -1)
+        current[rec.key] = (rec.version, known[1] if known else -1)
+
+    if not accepted:
+        return results
+    indices = transparency.append(
+        session, log_size, [(transparency.RECORD, i.data) for i in accepted], now)
+    session.execute(RecordVersion.__table__.insert(), [
+        {
+            "issuer_id": i.record.issuer, "certificate_number": i.record.certificate_number,
+            "version": i.record.version, "envelope": i.data, "record_hash": i.digest,
+            "kid": i.kid, "received_at": now, "log_index": index, "status": i.record.status,
+            "effective_from": i.record.effective_from, "flagged": False,
+        }
+        for i, index in zip(accepted, indices, strict=True)
+    ])
+    latest: dict[tuple[str, str], tuple[_Verified, int]] = {}
+    for item, index in zip(accepted, indices, strict=True):
+        latest[item.record.key] = (item, index)  # later items in a batch carry higher versions
+        results.append(ItemResult(item.position, "accepted", item.record.issuer,
+                                  item.record.certificate_number, item.record.version, index))
+    _update_state(session, latest, current, now)
+    return results
+
+
+def _stale(item: _Verified, message: str) -> ItemResult:
+    rec = item.record
+    return ItemResult(item.position, "rejected", rec.issuer, rec.certificate_number, rec.version,
+                      problems=(Problem(ProblemCode.STALE_VERSION, "record.version", message),))
+
+
+def _update_state(session: Session, latest: Mapping[tuple[str, str], tuple[_Verified, int]],
+                  current: Mapping[tuple[str, str], tuple[int, int]], now: dt.datetime) -> None:
+    """Bring the derived tables (certificate, organisation, search index) up to date."""
+    inserts: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
+    for key, (item, index) in latest.items():
+        rec = item.record
+        row: dict[str, object] = {
+            "issuer_id": rec.issuer, "certificate_number": rec.certificate_number,
+            "version": rec.version, "log_index": index,
+            "organisation_name": rec.organisation.name, "uscc": rec.organisation.uscc,
+            "scheme": rec.scheme, "tier": rec.tier, "status": rec.status,
+            "issue_date": rec.issue_date, "expiry_date": rec.expiry_date, "received_at": now,
+        }
+        cert_id = current[key][1]
+        if cert_id == -1:
+            inserts.append(row)
+        else:
+            updates.append({"id": cert_id, **row})
+    if inserts:
+        session.execute(Certificate.__table__.insert(), inserts)
+    if updates:
+        session.execute(update(Certificate), updates)
+
+    organisations: dict[str, Record] = {}
+    for item, _ in latest.values():
+        organisations[item.record.organisation.uscc] = item.record
+    existing = {
+        o.uscc: o
+        for o in session.execute(
+            select(Organisation).where(Organisation.uscc.in_(list(organisations)))).scalars()
+    }
+    changed: list[tuple[str, str, tuple[str, ...]]] = []
+    for uscc, rec in organisations.items():
+        org = rec.organisation
+        former = "\n".join(org.former_names)
+        row_org = existing.get(uscc)
+        if row_org is None:
+            session.add(Organisation(uscc=uscc, name=org.name, former_names=former, updated_at=now))
+        elif row_org.name == org.name and row_org.former_names == former:
+            continue
+        else:
+            row_org.name, row_org.former_names, row_org.updated_at = org.name, former, now
+        changed.append((uscc, org.name, org.former_names))
+    session.flush()
+    if changed:
+        search_index.index_organisations(session, changed)
+    issuers = {item.record.issuer for item, _ in latest.values()}
+    session.execute(update(Issuer).where(Issuer.id.in_(issuers)).values(last_push_at=now))

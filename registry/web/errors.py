@@ -1,0 +1,87 @@
+"""One error type for the web layer and one handler that speaks JSON to the API, HTML to people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+#: Path prefixes whose clients are programs: errors there are always JSON.
+API_PREFIXES = ("/api/", "/log/", "/.well-known/")
+
+
+class APIError(Exception):
+    """An error answered to the client: HTTP status, stable code, human message."""
+
+    def __init__(self, status: int, code: str, message: str, *,
+                 details: Any = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = headers or {}
+
+
+#: Stable codes for the HTTP errors Flask and Werkzeug raise themselves.
+HTTP_CODES = {
+    400: "BadRequest",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+    429: "RateLimited",
+    500: "InternalError",
+    503: "Unavailable",
+}
+
+
+def wants_json() -> bool:
+    """API paths always get JSON; pages get HTML unless the client prefers JSON."""
+    if request.path.startswith(API_PREFIXES):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def error_response(error: APIError) -> Response:
+    """Render ``error`` for the client that asked."""
+    if wants_json():
+        body: dict[str, Any] = {"code": error.code, "message": error.message}
+        if error.details is not None:
+            body["details"] = error.details
+        response = jsonify({"error": body})
+    else:
+        response = Response(
+            render_template("error.html", error=error), mimetype="text/html")
+    response.status_code = error.status
+    for name, value in error.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+
+    @app.errorhandler(APIError)
+    def _api_error(error: APIError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        headers = {k: v for k, v in error.get_headers() if k.lower() == "retry-after"}
+        return error_response(APIError(status, HTTP_CODES.get(status, "HTTPError"),
+                                       error.description or "", headers=headers))
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(error: OperationalError) -> Response:
+        # A locked SQLite database or a lost PostgreSQL connection: nothing was committed, so
+        # the client may retry (pushes are idempotent).
+        app.logger.warning("database unavailable: %s", error)
+        return error_response(APIError(503, "Unavailable",
+                                       "the database is busy; nothing was stored, retry shortly",
+                                       headers={"Retry-After": "1"}))
