@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import hashlib
+import json
+import pathlib
+from typing import Any
+
+import nacl.signing
+import pytest
+
+from registry.crypto.encoding import b64url_decode, b64url_encode
+from registry.crypto.envelope import (
+    envelope_bytes,
+    record_hash,
+    sign_json,
+    sign_record,
+    verify_json,
+    verify_record,
+)
+from registry.crypto.errors import VerificationError
+from registry.crypto.jcs import canonicalize, parse_json
+from registry.crypto.keys import PrivateKey, PublicKey
+from tests.crypto.conftest import LOCAL_VECTORS
+
+GOLDEN: dict[str, Any] = json.loads(
+    (LOCAL_VECTORS / "record-signatures.json").read_text(encoding="utf-8")
+)
+CASES = {case["name"]: case for case in GOLDEN["cases"]}
+GOLDEN_KEY = PrivateKey.from_seed(bytes.fromhex(GOLDEN["seed_hex"]))
+RECORD = CASES["after-sales-five-star"]["record"]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_golden_signatures(name: str) -> None:
+    case = CASES[name]
+    assert GOLDEN_KEY.public_key.thumbprint == GOLDEN["kid"]
+    assert canonicalize(case["record"]).hex() == case["canonical_hex"]
+    assert record_hash(case["record"]).hex() == case["record_hash_hex"]
+    assert sign_record(case["record"], GOLDEN_KEY) == case["signature"]
+    canonical = verify_record(case["record"], case["signature"], GOLDEN_KEY.public_key)
+    assert canonical.hex() == case["canonical_hex"]
+
+
+def test_golden_vectors_are_reproducible_by_their_script() -> None:
+    # The regenerate script is the documented source (STYLE rule 12); its output is committed.
+    assert (LOCAL_VECTORS / "regenerate.py").is_file()
+    assert GOLDEN["public_jwk"] == GOLDEN_KEY.public_key.to_jwk()
+
+
+def test_independent_verification_with_pynacl(issuer_key: PrivateKey) -> None:
+    signature = sign_json(RECORD, issuer_key)
+    verify_key = nacl.signing.VerifyKey(issuer_key.public_key.raw)
+    assert verify_key.verify(canonicalize(RECORD), b64url_decode(signature["value"]))
+
+
+def test_statement_signed_like_a_record(issuer_key: PrivateKey) -> None:
+    statement = CASES["key-rollover-statement"]["record"]
+    signature = sign_json(statement, issuer_key)
+    new_key = PublicKey.from_jwk(statement["new_key"])
+    assert new_key != issuer_key.public_key
+    assert verify_json(statement, signature, issuer_key.public_key) == canonicalize(statement)
+
+
+def test_verify_accepts_parsed_json_in_any_member_order(issuer_key: PrivateKey) -> None:
+    signature = sign_record(RECORD, issuer_key)
+    pushed = json.dumps({k: RECORD[k] for k in reversed(list(RECORD))}, indent=1).encode()
+    record = parse_json(pushed)
+    assert isinstance(record, dict)
+    verify_record(record, signature, issuer_key.public_key)
+
+
+def _flip(data: bytes, index: int) -> bytes:
+    return data[:index] + bytes([data[index] ^ 0x01]) + data[index + 1 :]
+
+
+def test_every_flipped_byte_of_the_record_is_rejected(issuer_key: PrivateKey) -> None:
+    signature = sign_record(RECORD, issuer_key)
+    canonical = canonicalize(RECORD)
+    rejected = 0
+    for index in range(len(canonical)):
+        try:
+            tampered = parse_json(_flip(canonical, index))
+        except ValueError:
+            rejected += 1  # no longer JSON: rejected before any signature check
+            continue
+        assert isinstance(tampered, dict)
+        with pytest.raises(VerificationError) as info:
+            verify_record(tampered, signature, issuer_key.public_key)
+        assert info.value.code == "BadSignature"
+        rejected += 1
+    assert rejected == len(canonical)
+
+
+def test_every_flipped_byte_of_the_signature_is_rejected(issuer_key: PrivateKey) -> None:
+    signature = sign_record(RECORD, issuer_key)
+    raw = b64url_decode(signature["value"])
+    for index in range(len(raw)):
+        tampered = dict(signature, value=b64url_encode(_flip(raw, index)))
+        with pytest.raises(VerificationError) as info:
+            verify_record(RECORD, tampered, issuer_key.public_key)
+        assert info.value.code == "BadSignature"
+
+
+def _signature(**changes: object) -> dict[str, object]:
+    signature: dict[str, object] = dict(CASES["after-sales-five-star"]["signature"])
+    signature.update(changes)
+    return {k: v for k, v in signature.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("signature", "code"),
+    [
+        (_signature(alg="EdDSA"), "UnsupportedAlgorithm"),
+        (_signature(alg="ES256"), "UnsupportedAlgorithm"),
+        (_signature(kid="kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4K"), "KeyMismatch"),
+        (_signature(kid=None), "MalformedSignature"),
+        (_signature(extra="x"), "MalformedSignature"),
+        (_signature(value=5), "MalformedSignature"),
+        (_signature(value="AAAA"), "MalformedSignature"),
+        (_signature(value="@@@@"), "MalformedSignature"),
+        (_signature(value=b64url_encode(bytes(64)) + "="), "MalformedSignature"),
+        (_signature(value=b64url_encode(bytes(64))), "BadSignature"),
+        (["Ed25519"], "MalformedSignature"),
+        ("signature", "MalformedSignature"),
+    ],
+)
+def test_malformed_signatures(signature: Any, code: str) -> None:
+    with pytest.raises(VerificationError) as info:
+        verify_record(RECORD, signature, GOLDEN_KEY.public_key)
+    assert info.value.code == code
+    assert str(info.value)
+
+
+@pytest.mark.parametrize(
+    "record", [{"n": float("nan")}, {"n": 2**60}, {"b": b"bytes"}, ["not", "an", "object"]]
+)
+def test_uncanonicalizable_record(record: Any) -> None:
+    signature = CASES["after-sales-five-star"]["signature"]
+    with pytest.raises(VerificationError) as info:
+        verify_record(record, signature, GOLDEN_KEY.public_key)
+    assert info.value.code == "MalformedRecord"
+
+
+def test_envelope_bytes_is_jcs_of_the_envelope(issuer_key: PrivateKey) -> None:
+    envelope = {"signature": sign_record(RECORD, issuer_key), "record": RECORD, "qr": "ABC"}
+    data = envelope_bytes(envelope)
+    assert data == canonicalize(envelope)
+    assert data.startswith(b'{"qr":"ABC","record":{')
+    assert envelope_bytes(parse_json(data)) == data  # type: ignore[arg-type]
+
+
+def test_record_hash_is_sha256_of_jcs() -> None:
+    assert record_hash(RECORD) == hashlib.sha256(canonicalize(RECORD)).digest()
+    assert len(record_hash(RECORD)) == 32
+
+
+def test_local_vectors_folder_exists() -> None:
+    assert isinstance(LOCAL_VECTORS, pathlib.Path)
+    assert (LOCAL_VECTORS / "README.md").is_file()
