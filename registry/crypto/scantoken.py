@@ -20,6 +20,11 @@ Profile (docs/formats has the normative text):
   spelling (no trailing bytes, indefinite lengths, non-minimal integers or reordered maps).
 * In text: uppercase RFC 4648 base32 without padding, so the QR stores it in alphanumeric mode.
 
+Size: framing, kid and signature take 85 bytes, so the claims map has 78 bytes to stay within
+:data:`MAX_TOKEN_BYTES`. A 20-char issuer, 32-char certificate number, 8-char scheme and 4-char
+tier make a 104-byte map and a 189-byte token (303 base32 characters), which needs QR version 11
+at ECC M; shorter identifiers (e.g. 15-char issuer, 14-char number, 3-char scheme) fit version 10.
+
 cbor2's ``canonical=True`` sorts map keys length-first (RFC 7049 §3.9); every key in this profile
 encodes to one byte, where that order equals RFC 8949 §4.2.1's bytewise order.
 """

@@ -395,6 +395,8 @@ def test_reference_token_size() -> None:
     assert (len(token.encoded), len(token.payload), len(token.to_text())) == (189, 104, 303)
 
 
-@pytest.mark.xfail(reason="reference claims make a 189-byte token; v10-M holds 163 (see docs)")
+@pytest.mark.xfail(
+    reason="reference claims make a 189-byte token; v10-M holds 163 (scantoken docstring)"
+)
 def test_reference_token_fits_qr_version_10_m() -> None:
     assert len(sign_token(REFERENCE_CLAIMS, KEY).encoded) <= MAX_TOKEN_BYTES
