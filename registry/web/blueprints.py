@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from registry.web import errors, ingest
+from registry.web import errors, i18n, ingest
 
 #: No inline script or style anywhere: templates load /static files only.
 CONTENT_SECURITY_POLICY = (
@@ -16,6 +16,7 @@ CONTENT_SECURITY_POLICY = (
 def init_app(app: Flask) -> None:
     """Attach blueprints, error handlers and the after-request security headers."""
     errors.init_app(app)
+    i18n.init_app(app)
     app.register_blueprint(ingest.bp)
     app.after_request(_security_headers)
 

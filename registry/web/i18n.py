@@ -1,0 +1,141 @@
+"""Languages of the public pages: Chinese (``zh``, the default) and English (``en``).
+
+Instead of compiled gettext catalogues the messages are Python data, small enough to review in a
+diff: every module in :mod:`registry.web.messages` defines ``MESSAGES: dict[str, tuple[str, str]]``
+mapping a msgid to its ``(zh, en)`` texts. Msgids are dotted keys whose first part names the
+feature (``cert.verdict``, ``scan.title``). To add a feature's strings, add a module
+``registry/web/messages/<feature>.py`` with its ``MESSAGES``; it is found and merged at import. A
+msgid defined by two modules is an error (:class:`CatalogueError`) at import, so features cannot
+silently overwrite each other. tests/web/test_i18n.py checks that every ``_("...")`` used in a
+template exists here with both texts.
+
+The language of a request (:func:`locale`) comes from, in order: ``?lang=zh|en`` (which also
+sets a ``lang`` cookie for later pages), the ``lang`` cookie, the best match in
+``Accept-Language``, and finally ``zh``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Mapping
+from types import MappingProxyType
+from urllib.parse import urlencode
+
+from flask import Flask, Response, g, request
+
+from registry.web import messages
+
+#: The languages offered, default first.
+LANGUAGES = ("zh", "en")
+DEFAULT = "zh"
+#: The value of ``<html lang>`` for each language (BCP 47).
+HTML_LANG = MappingProxyType({"zh": "zh-CN", "en": "en"})
+#: Each language's name in itself, for the language switch.
+LANGUAGE_NAMES = MappingProxyType({"zh": "中文", "en": "English"})
+COOKIE = "lang"
+#: A year: the choice is a preference, not a session.
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+class CatalogueError(ValueError):
+    """The message modules disagree: a msgid is defined twice, or a text is missing."""
+
+
+def load_catalogue() -> Mapping[str, tuple[str, str]]:
+    """Merge the ``MESSAGES`` of every module in :mod:`registry.web.messages`.
+
+    Raises:
+        CatalogueError: a msgid appears in two modules, or has an empty text.
+    """
+    merged: dict[str, tuple[str, str]] = {}
+    owner: dict[str, str] = {}
+    for info in sorted(pkgutil.iter_modules(messages.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{messages.__name__}.{info.name}")
+        table: dict[str, tuple[str, str]] = getattr(module, "MESSAGES", {})
+        for msgid, texts in table.items():
+            if msgid in merged:
+                raise CatalogueError(
+                    f"msgid {msgid!r} is defined in both {owner[msgid]} and {info.name}"
+                )
+            if len(texts) != len(LANGUAGES) or not all(texts):
+                raise CatalogueError(f"msgid {msgid!r} in {info.name} needs a zh and an en text")
+            merged[msgid] = texts
+            owner[msgid] = info.name
+    return MappingProxyType(merged)
+
+
+CATALOGUE = load_catalogue()
+
+
+def locale() -> str:
+    """The language of the current request, ``"zh"`` or ``"en"`` (see the module docstring)."""
+    cached: str | None = g.get("locale")
+    if cached is not None:
+        return cached
+    for chosen in (request.args.get("lang"), request.cookies.get(COOKIE)):
+        if chosen in LANGUAGES:
+            break
+    else:
+        # Werkzeug falls back from "zh-CN" to the primary tag "zh" when no exact match exists.
+        chosen = request.accept_languages.best_match(LANGUAGES) or DEFAULT
+    g.locale = chosen
+    return chosen
+
+
+def gettext(msgid: str, **values: object) -> str:
+    """The text of ``msgid`` in the request's language, with ``{name}`` fields filled.
+
+    The result is plain text: templates autoescape it, values included.
+
+    Raises:
+        KeyError: ``msgid`` is not in the catalogue (a bug the catalogue test catches).
+    """
+    text = CATALOGUE[msgid][LANGUAGES.index(locale())]
+    return text.format(**values) if values else text
+
+
+def pick(zh: str, en: str | None) -> str:
+    """Choose between a Chinese and an English text held as data (``en`` may be missing)."""
+    return en if locale() == "en" and en else zh
+
+
+def url_in(language: str) -> str:
+    """The current URL (path and query) with ``lang`` set to ``language``."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    args.append(("lang", language))
+    return f"{request.path}?{urlencode(args)}"
+
+
+def _remember(response: Response) -> Response:
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
+        response.set_cookie(
+            COOKIE,
+            chosen,
+            max_age=COOKIE_MAX_AGE,
+            samesite="Lax",
+            secure=request.is_secure,
+            httponly=True,
+        )
+        # A response that sets a cookie must not be stored by a shared cache.
+        response.cache_control.public = False
+        response.cache_control.private = True
+    if response.mimetype == "text/html":
+        response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Offer ``_``, ``pick``, ``locale``, ``html_lang`` and ``url_in`` to templates; remember
+    a ``?lang=`` choice in a cookie."""
+    app.jinja_env.globals.update(
+        _=gettext,
+        pick=pick,
+        locale=locale,
+        url_in=url_in,
+        html_lang=lambda: HTML_LANG[locale()],
+        languages=LANGUAGES,
+        language_names=LANGUAGE_NAMES,
+    )
+    app.after_request(_remember)
