@@ -1,0 +1,64 @@
+# Developer entry points. `make demo` runs the registry, `make test` runs every check CI runs.
+# See DEVELOPERS.md.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Touched after a successful install; pip runs again only when pyproject.toml is newer.
+STAMP := $(VENV)/.installed
+# Extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not browser" -x'
+PYTEST_ARGS ?=
+# Debian packages the test suite needs beyond Python: browser tests, Chinese glyphs in
+# screenshots, the throwaway PostgreSQL cluster (postgresql-15 includes pg_trgm).
+CHROMIUM := /usr/bin/chromium
+INITDB := /usr/lib/postgresql/15/bin/initdb
+
+.PHONY: venv demo test lint bench system-deps
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "error: Python 3.11 or newer is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1 | head -n 1)." >&2; \
+	  echo "       Install it, or run: make $(MAKECMDGOALS) PYTHON=/path/to/python3.11" >&2; \
+	  exit 1; }
+	@$(PYTHON) -m venv $(VENV) || { \
+	  echo "error: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv" >&2; \
+	  rm -rf $(VENV); exit 1; }
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/registry demo $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
+
+# Installs missing Debian packages when root; otherwise says how and carries on (the tests
+# that need them skip, or fail under CI=true).
+system-deps:
+	@missing=""; \
+	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	[ -x $(INITDB) ] || missing="$$missing postgresql-15"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing:$$missing"; \
+	  apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else \
+	  echo "note: missing$$missing; browser/PostgreSQL tests will skip (fail under CI=true)." >&2; \
+	  echo "      Debian: sudo apt-get install --no-install-recommends$$missing" >&2; \
+	fi
+
+test: $(STAMP) system-deps
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
