@@ -161,7 +161,7 @@ class Cluster:
                 f"--username={SUPERUSER}",
                 "--auth=trust",
                 "--encoding=UTF8",
-                # A UTF-8 ctype, so pg_trgm and lower() treat CJK as letters, as in production.
+                # A UTF-8 ctype, so pg_trgm and lower() treat CJK as letters (plain C would not).
                 "--locale=C.UTF-8",
                 "--no-sync",
             ],
