@@ -18,7 +18,7 @@ from typing import Any
 
 from registry.crypto.envelope import record_hash, sign_json, sign_record
 from registry.crypto.keys import PrivateKey, PublicKey
-from registry.crypto.scantoken import ScanClaims, sign_token
+from registry.crypto.scantoken import RECORD_HASH_SIZE, ScanClaims, sign_token
 from registry.domain.record import Record
 
 
@@ -57,7 +57,7 @@ class Signer:
             tier=parsed.tier_def.code,
             expiry=parsed.expiry_date,
             issued_at=int(time.time()) if issued_at is None else issued_at,
-            record_hash=record_hash(normalised)[:16],
+            record_hash=record_hash(normalised)[:RECORD_HASH_SIZE],
         )
         return {
             "record": normalised,

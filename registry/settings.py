@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 #: The longest public URL we accept: every QR code must fit version 10 at level M, and the URL
 #: prefix is part of it (see docs/formats.md, "Scan token").
-MAX_PUBLIC_URL_LENGTH = 40
+MAX_PUBLIC_URL_LENGTH = 28
 
 
 class SettingsError(ValueError):

@@ -10,7 +10,7 @@ Profile (docs/formats has the normative text):
       1  iss  issuer id (text)            -1  certificate number (text)
       6  iat  issue time (int seconds)    -2  scheme code (ASCII text)
                                           -3  tier code (ASCII text)
-                                          -4  first 16 bytes of record_hash (bstr)
+                                          -4  first 8 bytes of record_hash (bstr)
                                           -5  expiry date as int YYYYMMDD
 
 * signature: Ed25519 over the Sig_structure ``["Signature1", protected, h'', payload]``
@@ -21,9 +21,9 @@ Profile (docs/formats has the normative text):
 * In text: uppercase RFC 4648 base32 without padding, so the QR stores it in alphanumeric mode.
 
 Size: framing, kid and signature take 85 bytes, so the claims map has 78 bytes to stay within
-:data:`MAX_TOKEN_BYTES`. A 20-char issuer, 32-char certificate number, 8-char scheme and 4-char
-tier make a 104-byte map and a 189-byte token (303 base32 characters), which needs QR version 11
-at ECC M; shorter identifiers (e.g. 15-char issuer, 14-char number, 3-char scheme) fit version 10.
+:data:`MAX_TOKEN_BYTES`. The registry's limits (issuer id <= 16 characters, certificate number
+<= 24, scheme code <= 4, tier code <= 2, issue times before 2106) give a worst-case map of 78
+bytes and token of 163 bytes: version 10-M with a public URL of up to 28 characters.
 
 cbor2's ``canonical=True`` sorts map keys length-first (RFC 7049 §3.9); every key in this profile
 encodes to one byte, where that order equals RFC 8949 §4.2.1's bytewise order.
@@ -60,7 +60,11 @@ _KID = 4  # RFC 9052 §3.1 header label "kid"
 _EDDSA = -8  # RFC 9053 §2.2
 _PROTECTED = cbor2.dumps({_ALG: _EDDSA}, canonical=True)  # b"\xa1\x01\x27"
 _SHORT_KID_SIZE = 8
-_RECORD_HASH_SIZE = 16
+#: Bytes of the record hash carried in the token (claim -4). The hash sits inside the signed
+#: payload and only binds a label to a stored version, so 64 bits suffice, and they keep the
+#: worst-case token inside QR version 10-M (docs/formats.md, "Scan token").
+RECORD_HASH_SIZE = 8
+_RECORD_HASH_SIZE = RECORD_HASH_SIZE
 
 # CWT claim keys (RFC 8392 §3.1.1, §3.1.6) and this profile's private claims (negative keys).
 _ISS, _IAT = 1, 6
@@ -76,9 +80,10 @@ MAX_INPUT_BYTES = 512
 
 #: The largest token whose URL still fits a QR code of version 10 at error correction M
 #: (216 data codewords = 1728 bits, ISO/IEC 18004 Table 7) when the URL is encoded as a byte-mode
-#: segment for a prefix of up to 32 characters (e.g. ``https://<21-char host>/v/``; 4 + 16 + 256
-#: bits) and an alphanumeric-mode segment for the base32 token (4 + 11 bits of header, then 11
-#: bits per two characters). 1728 - 276 - 15 = 1437 bits hold 261 characters = 163 bytes.
+#: segment for a prefix of up to 31 characters (``https://<20-char host>/v/``: a public URL of
+#: up to 28 characters; 4 + 16 + 248 bits) and an alphanumeric-mode segment for the base32 token
+#: (4 + 11 bits of header, then 11 bits per two characters): 1728 - 268 - 15 = 1445 bits hold
+#: 262 characters, and 262 base32 characters carry 163 bytes.
 MAX_TOKEN_BYTES = 163
 
 
@@ -149,7 +154,7 @@ class ScanClaims:
         tier: the tier code (claim -3), short printable ASCII.
         expiry: the certificate's expiry date (claim -5, as int YYYYMMDD).
         issued_at: when the token was signed, seconds since the epoch (claim 6, ``iat``).
-        record_hash: the first 16 bytes of ``record_hash(record)`` (claim -4).
+        record_hash: the first 8 bytes of ``record_hash(record)`` (claim -4).
     Raises (on construction):
         ValueError: a claim has the wrong type or is out of range.
     """
@@ -178,7 +183,9 @@ class ScanClaims:
         if type(self.issued_at) is not int or not 0 <= self.issued_at < 2**63:
             raise ValueError("issued_at must be a non-negative int (seconds since the epoch)")
         if not isinstance(self.record_hash, bytes) or len(self.record_hash) != _RECORD_HASH_SIZE:
-            raise ValueError("record_hash must be the first 16 bytes of the record hash")
+            raise ValueError(
+                f"record_hash must be the first {_RECORD_HASH_SIZE} bytes of the record hash"
+            )
 
     def to_cbor_map(self) -> dict[int, object]:
         """Return the claims as the CWT-style map with integer keys (see the module docstring)."""

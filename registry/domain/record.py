@@ -5,8 +5,8 @@ schema; optional keys may be absent but not ``null``)::
 
     {
       "type": "certificate-record/1",
-      "certificate_number": "CQC-ASS-2024-000123",   # 1..32 of [A-Za-z0-9._-], starts alnum
-      "issuer": "CNCA-R-2002-001",                   # 1..20 of [A-Z0-9-]
+      "certificate_number": "CQC-ASS-2024-000123",   # 1..24 of [A-Za-z0-9._-], starts alnum
+      "issuer": "CNCA-R-2002-001",                   # 1..16 of [A-Z0-9-]
       "version": 1,                                  # integer >= 1
       "organisation": {"name": ..., "uscc": ..., "address": ...?, "former_names": [...]?},
       "scheme": "after-sales-service",
@@ -61,8 +61,12 @@ __all__ = [
 
 RECORD_TYPE = "certificate-record/1"
 
-_CERTIFICATE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
-_ISSUER = re.compile(r"[A-Z0-9-]{1,20}")
+# Lengths are bounded by the QR code: the worst-case scan token must fit version 10-M
+# (registry.crypto.scantoken.MAX_TOKEN_BYTES).
+CERTIFICATE_NUMBER_MAX = 24
+ISSUER_ID_MAX = 16
+_CERTIFICATE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,23}")
+_ISSUER = re.compile(r"[A-Z0-9-]{1,16}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 NAME_MAX = 200
@@ -426,10 +430,10 @@ class _RecordReader(_Reader):
             "certificate_number",
             "certificate_number",
             self.pattern(
-                _CERTIFICATE_NUMBER, "1..32 of A-Z a-z 0-9 . _ - starting with a letter or digit"
+                _CERTIFICATE_NUMBER, "1..24 of A-Z a-z 0-9 . _ - starting with a letter or digit"
             ),
         )
-        issuer = get(top, "issuer", "issuer", self.pattern(_ISSUER, "1..20 of A-Z 0-9 -"))
+        issuer = get(top, "issuer", "issuer", self.pattern(_ISSUER, "1..16 of A-Z 0-9 -"))
         version = get(top, "version", "version", self.integer)
         if version is not None and version < 1:
             self.invalid("version", f"must be at least 1, not {version}")

@@ -44,7 +44,7 @@ class Tier:
 
     Attributes:
         name: the Chinese name, exactly as records carry it, e.g. ``"五星级"``.
-        code: a short ASCII code (at most 4 characters) for scan tokens, e.g. ``"5S"``.
+        code: a short ASCII code (at most 2 characters) for scan tokens, e.g. ``"5S"``.
         name_en: the English name, e.g. ``"Five-star"``.
         meaning_zh: one sentence for the certificate page, in Chinese.
         meaning_en: the same sentence in English.
@@ -67,7 +67,7 @@ class Scheme:
 
     Attributes:
         id: the identifier used in records, e.g. ``"after-sales-service"``.
-        code: a short ASCII code (at most 8 characters) for scan tokens, e.g. ``"ASS"``.
+        code: a short ASCII code (at most 4 characters) for scan tokens, e.g. ``"ASS"``.
         name_zh: the Chinese name.
         name_en: the English name.
         standard: the standard records must cite, e.g. ``"GB/T 27922-2011"``.
@@ -136,7 +136,7 @@ AFTER_SALES_SERVICE = Scheme(
     tiers=(
         Tier(
             "达标级",
-            "STD",
+            "DB",
             "Compliant",
             "售后服务体系符合标准要求。",
             "The after-sales service system meets the standard.",

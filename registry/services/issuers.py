@@ -20,6 +20,7 @@ from registry.crypto.jcs import canonicalize
 from registry.crypto.jwks import jwk_for
 from registry.crypto.keys import PublicKey
 from registry.domain.problems import ProblemCode
+from registry.domain.record import ISSUER_ID_MAX
 from registry.services import transparency
 from registry.store.models import Issuer, IssuerKey, RecordVersion
 
@@ -76,9 +77,9 @@ def register_issuer(session: Session, issuer_id: str, name: str, name_en: str | 
     Raises:
         KeyEventRejected: the id is malformed, or the issuer or key exists already.
     """
-    if not issuer_id or len(issuer_id) > 20 or not set(issuer_id) <= ISSUER_ID_CHARS:
+    if not issuer_id or len(issuer_id) > ISSUER_ID_MAX or not set(issuer_id) <= ISSUER_ID_CHARS:
         raise KeyEventRejected(ProblemCode.INVALID_FIELD,
-                               "issuer id must be 1-20 characters of A-Z, 0-9 and '-'")
+                               f"issuer id must be 1-{ISSUER_ID_MAX} characters of A-Z, 0-9 and '-'")
     log_size = transparency.lock(session)
     if session.get(Issuer, issuer_id) is not None:
         raise KeyEventRejected("IssuerExists", f"issuer {issuer_id} is registered already")

@@ -98,3 +98,14 @@ def test_after_sales_service_matches_the_standard() -> None:
     assert five.min_score == {100: 95, 1000: 950}
     assert five.code == "5S"
     assert five.name_en == "Five-star"
+
+
+def test_scan_token_codes_are_short_enough_for_qr_version_10() -> None:
+    """Scheme codes <= 4 and tier codes <= 2 characters are what keeps the worst-case scan token
+    inside QR version 10-M (registry.crypto.scantoken.MAX_TOKEN_BYTES)."""
+    from registry.domain.schemes import SCHEMES
+
+    for scheme in SCHEMES:
+        assert 1 <= len(scheme.code) <= 4, scheme.id
+        for tier in scheme.tiers:
+            assert 1 <= len(tier.code) <= 2, (scheme.id, tier.name)
