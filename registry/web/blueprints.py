@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from registry.web import errors, i18n, ingest
+from registry.web import api, errors, i18n, ingest, pages
 
 #: No inline script or style anywhere: templates load /static files only.
 CONTENT_SECURITY_POLICY = (
@@ -18,6 +18,8 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     i18n.init_app(app)
     app.register_blueprint(ingest.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
     app.after_request(_security_headers)
 
 

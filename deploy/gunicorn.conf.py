@@ -1,0 +1,36 @@
+"""gunicorn settings for the registry: `gunicorn -c deploy/gunicorn.conf.py 'registry:create_app()'`.
+
+Every value can be overridden with the usual GUNICORN_* / command-line options; the registry's
+own settings come from REGISTRY_* variables (see docs/operations.md).
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("REGISTRY_BIND", "127.0.0.1:8000")
+# Lookups are short and CPU-bound (JSON, signature checks): one sync worker per core plus one
+# keeps the cores busy while a worker waits on the database.
+workers = int(os.environ.get("REGISTRY_WORKERS", multiprocessing.cpu_count() + 1))
+worker_class = "sync"
+# Bulk checks and 1000-envelope pushes take a few seconds at most; anything longer is stuck.
+timeout = int(os.environ.get("REGISTRY_WORKER_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so a slow leak can never take the service down.
+max_requests = 20_000
+max_requests_jitter = 2_000
+# The app factory runs once in the master; workers fork with the settings checked.
+preload_app = True
+accesslog = os.environ.get("REGISTRY_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("REGISTRY_LOG_LEVEL", "info")
+# Behind nginx (deploy/nginx.conf) the proxy terminates TLS and sets X-Forwarded-*.
+forwarded_allow_ips = os.environ.get("REGISTRY_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_fork(server, worker):  # type: ignore[no-untyped-def]
+    """Each worker opens its own database connections (never share a pool across fork)."""
+    app = worker.app.callable
+    registry = getattr(app, "extensions", {}).get("registry")
+    if registry is not None:
+        registry.engine.dispose(close=False)

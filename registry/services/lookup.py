@@ -1,0 +1,239 @@
+"""Lookups: a certificate's state (now or on a date), its history, an organisation's
+certificates, and who publishes here (so "not found" can be honest).
+
+Everything shown is re-derived from the stored signed envelopes, never from the state columns
+alone: the state table only finds rows fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from registry.domain.record import Record
+from registry.domain.status import Status, status_of, status_on
+from registry.store.models import Certificate, Issuer, IssuerKey, Organisation, RecordVersion
+
+
+class CertificateNotFound(LookupError):
+    """No certificate has this number (with this issuer, if one was given)."""
+
+
+class AmbiguousNumber(LookupError):
+    """Several issuers use this number; the caller must say which (``?issuer=``)."""
+
+    def __init__(self, number: str, issuers: Sequence[str]) -> None:
+        super().__init__(f"{len(issuers)} issuers use certificate number {number}")
+        self.number = number
+        self.issuers = list(issuers)
+
+
+@dataclass(frozen=True)
+class IssuerInfo:
+    id: str
+    name: str
+    name_en: str | None
+    last_push_at: dt.datetime | None
+    certificates: int = 0
+
+
+@dataclass(frozen=True)
+class Version:
+    """One stored version of a certificate, parsed back from its signed bytes."""
+
+    record: Record
+    envelope: dict[str, object]
+    received_at: dt.datetime
+    log_index: int
+    kid: str
+    flagged: bool
+    key_compromised_at: dt.datetime | None
+
+    @property
+    def untrusted(self) -> bool:
+        """Signed with a key later marked compromised from a time before this was received."""
+        return self.key_compromised_at is not None and self.received_at >= self.key_compromised_at
+
+
+@dataclass(frozen=True)
+class CertificateState:
+    """A certificate as the registry knows it now."""
+
+    issuer: IssuerInfo
+    current: Version
+    status: Status
+    history: tuple[Version, ...]
+    checked_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class StatusOnDate:
+    """What a certificate's status was on a given day.
+
+    Attributes:
+        day: the day asked about.
+        status: the status that day by everything known now (None: not yet issued that day).
+        version: the version that determines it.
+        known_since: when the registry received that version; if after ``day``, the registry
+            learned of it later (e.g. a suspension pushed late).
+        status_as_known: what the registry would have answered at the end of that day, from the
+            versions it had received by then (None: it had none).
+    """
+
+    day: dt.date
+    status: Status | None
+    version: Version | None
+    known_since: dt.datetime | None
+    status_as_known: Status | None
+
+
+def _version(row: RecordVersion, compromised_at: dt.datetime | None) -> Version:
+    envelope = json.loads(row.envelope)
+    return Version(
+        record=Record.from_json(envelope["record"]),
+        envelope=envelope,
+        received_at=row.received_at,
+        log_index=row.log_index,
+        kid=row.kid,
+        flagged=row.flagged,
+        key_compromised_at=compromised_at,
+    )
+
+
+def issuers_using(session: Session, number: str) -> list[str]:
+    """Ids of the issuers that have a certificate with this number."""
+    return list(
+        session.execute(
+            select(Certificate.issuer_id).where(Certificate.certificate_number == number)
+            .order_by(Certificate.issuer_id)
+        ).scalars()
+    )
+
+
+def resolve_issuer(session: Session, number: str, issuer: str | None) -> str:
+    """The issuer of ``number``, checking ``issuer`` if given.
+
+    Raises:
+        CertificateNotFound: nobody uses the number.
+        AmbiguousNumber: several issuers do and ``issuer`` is None.
+    """
+    issuers = issuers_using(session, number)
+    if issuer is not None:
+        if issuer not in issuers:
+            raise CertificateNotFound(number)
+        return issuer
+    if not issuers:
+        raise CertificateNotFound(number)
+    if len(issuers) > 1:
+        raise AmbiguousNumber(number, issuers)
+    return issuers[0]
+
+
+def versions(session: Session, issuer: str, number: str) -> list[Version]:
+    """Every stored version of a certificate, oldest first."""
+    rows = session.execute(
+        select(RecordVersion, IssuerKey.compromised_at)
+        .join(IssuerKey, IssuerKey.kid == RecordVersion.kid)
+        .where(RecordVersion.issuer_id == issuer, RecordVersion.certificate_number == number)
+        .order_by(RecordVersion.version)
+    ).all()
+    return [_version(row, compromised_at) for row, compromised_at in rows]
+
+
+def issuer_info(session: Session, issuer_id: str) -> IssuerInfo:
+    row = session.get(Issuer, issuer_id)
+    if row is None:  # pragma: no cover - records reference registered issuers
+        raise CertificateNotFound(issuer_id)
+    return IssuerInfo(row.id, row.name, row.name_en, row.last_push_at)
+
+
+def certificate(session: Session, number: str, issuer: str | None, now: dt.datetime,
+                today: dt.date) -> CertificateState:
+    """The current state of a certificate with its history.
+
+    Raises:
+        CertificateNotFound, AmbiguousNumber: see :func:`resolve_issuer`.
+    """
+    issuer_id = resolve_issuer(session, number, issuer)
+    history = versions(session, issuer_id, number)
+    if not history:  # pragma: no cover - a state row implies a version
+        raise CertificateNotFound(number)
+    current = history[-1]
+    return CertificateState(
+        issuer=issuer_info(session, issuer_id),
+        current=current,
+        status=status_of(current.record, today),
+        history=tuple(history),
+        checked_at=now,
+    )
+
+
+def status_at(history: Sequence[Version], day: dt.date) -> StatusOnDate:
+    """The status on ``day`` by what is known now, and by what was known at the end of ``day``."""
+    found = status_on([v.record for v in history], day)
+    version = None
+    status = None
+    if found is not None:
+        status, record = found
+        version = next(v for v in history if v.record.version == record.version)
+    end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
+    # The registry works in China Standard Time for dates; use UTC+8 for "end of that day".
+    end_of_day -= dt.timedelta(hours=8)
+    known_then = [v for v in history if v.received_at < end_of_day]
+    as_known = status_on([v.record for v in known_then], day) if known_then else None
+    return StatusOnDate(
+        day=day,
+        status=status,
+        version=version,
+        known_since=version.received_at if version else None,
+        status_as_known=as_known[0] if as_known else None,
+    )
+
+
+@dataclass(frozen=True)
+class OrganisationView:
+    uscc: str
+    name: str
+    former_names: tuple[str, ...]
+    certificates: tuple[tuple[Certificate, Status], ...]
+
+
+def organisation(session: Session, uscc: str, today: dt.date) -> OrganisationView | None:
+    """An organisation and all its certificates (current state, derived status)."""
+    org = session.get(Organisation, uscc)
+    if org is None:
+        return None
+    rows = session.execute(
+        select(Certificate).where(Certificate.uscc == uscc)
+        .order_by(Certificate.expiry_date.desc(), Certificate.certificate_number)
+    ).scalars()
+    return OrganisationView(
+        uscc=org.uscc,
+        name=org.name,
+        former_names=tuple(n for n in org.former_names.split("\n") if n),
+        certificates=tuple((c, derived_status(c, today)) for c in rows),
+    )
+
+
+def derived_status(row: Certificate, today: dt.date) -> Status:
+    """The status of a state row on ``today`` (``expired`` derived from the expiry date)."""
+    status = Status(row.status)
+    if today > row.expiry_date and status in (Status.VALID, Status.SUSPENDED):
+        return Status.EXPIRED
+    return status
+
+
+def publishers(session: Session) -> list[IssuerInfo]:
+    """Every issuer that publishes here, when each last pushed, and how many certificates."""
+    counts = dict(
+        session.execute(
+            select(Certificate.issuer_id, func.count()).group_by(Certificate.issuer_id)
+        ).tuples()
+    )
+    rows = session.execute(select(Issuer).order_by(Issuer.id)).scalars()
+    return [IssuerInfo(i.id, i.name, i.name_en, i.last_push_at, counts.get(i.id, 0)) for i in rows]

@@ -1,0 +1,230 @@
+"""The public read API under /api/v1: certificates (now, on a date, history), organisations,
+issuers. JSON, ISO 8601 dates, ETags and open CORS."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from registry.app import db, registry
+from registry.domain.record import Record
+from registry.domain.status import Status
+from registry.domain.uscc import USCCInvalid, validate_uscc
+from registry.services import lookup
+from registry.web.errors import APIError
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+#: Lookups change when an issuer pushes; a minute of caching keeps load off the database
+#: without showing stale answers for long.
+LOOKUP_MAX_AGE = 60
+
+#: Dates are civil dates in China Standard Time (the certificates' own calendar).
+CST = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def today(now: dt.datetime) -> dt.date:
+    """The date in China at ``now``: expiry is judged by the certificates' own calendar."""
+    return now.astimezone(CST).date()
+
+
+def iso_time(moment: dt.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def status_json(status: Status | None) -> dict[str, str] | None:
+    if status is None:
+        return None
+    return {"code": status.value, "zh": status.label_zh, "en": status.label_en}
+
+
+def record_json(record: Record) -> dict[str, Any]:
+    """The record's facts as the API shows them, with scheme and tier spelled out."""
+    scheme = record.scheme_def
+    tier = record.tier_def
+    out: dict[str, Any] = record.to_json()
+    out.pop("type", None)
+    out["scheme"] = {"id": scheme.id, "code": scheme.code, "name_zh": scheme.name_zh,
+                     "name_en": scheme.name_en, "standard": scheme.standard}
+    out["tier"] = {"name": tier.name, "code": tier.code, "name_en": tier.name_en,
+                   "meaning_zh": tier.meaning_zh, "meaning_en": tier.meaning_en}
+    out.pop("standard", None)
+    return out
+
+
+def issuer_json(info: lookup.IssuerInfo) -> dict[str, Any]:
+    return {"id": info.id, "name": info.name, "name_en": info.name_en,
+            "last_push_at": iso_time(info.last_push_at)}
+
+
+def version_json(version: lookup.Version) -> dict[str, Any]:
+    return {
+        "version": version.record.version,
+        "received_at": iso_time(version.received_at),
+        "log_index": version.log_index,
+        "kid": version.kid,
+        "key_compromised": version.untrusted,
+        "flagged": version.flagged,
+    }
+
+
+def not_found(number: str) -> APIError:
+    session = db()
+    return APIError(
+        404, "CertificateNotFound",
+        f"no certificate {number} in this registry. Check the number; if it was issued "
+        "recently, compare with when its issuer last published (details.publishers).",
+        details={"publishers": [
+            {**issuer_json(p), "certificates": p.certificates} for p in lookup.publishers(session)
+        ]},
+    )
+
+
+def parse_day(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise APIError(400, "InvalidDate", f"{name} must be a date as YYYY-MM-DD, not {value!r}") from exc
+
+
+def load_certificate(number: str) -> lookup.CertificateState:
+    """The certificate named in the URL, or the API's 404/409 answers."""
+    state = registry()
+    now = state.clock()
+    issuer = request.args.get("issuer") or None
+    try:
+        return lookup.certificate(db(), number, issuer, now, today(now))
+    except lookup.CertificateNotFound as exc:
+        raise not_found(number) from exc
+    except lookup.AmbiguousNumber as exc:
+        raise APIError(409, "AmbiguousNumber",
+                       f"{len(exc.issuers)} issuers use number {number}; add ?issuer=",
+                       details={"issuers": exc.issuers}) from exc
+
+
+def certificate_json(cert: lookup.CertificateState) -> dict[str, Any]:
+    current = cert.current
+    body: dict[str, Any] = {
+        **record_json(current.record),
+        "issuer": issuer_json(cert.issuer),
+        "status": status_json(cert.status),
+        "signed_status": current.record.status,
+        **version_json(current),
+        "checked_at": iso_time(cert.checked_at),
+        "envelope": current.envelope,
+    }
+    return body
+
+
+def cached(response: Response, *parts: object, max_age: int = LOOKUP_MAX_AGE) -> Response:
+    """Add a strong ETag over ``parts`` and Cache-Control; answer 304 when it matches."""
+    tag = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    response.set_etag(tag)
+    response.cache_control.public = True
+    response.cache_control.max_age = max_age
+    return response.make_conditional(request)
+
+
+@bp.get("/certificates/<number>")
+def get_certificate(number: str) -> Response:
+    """A certificate's current state; with ``?at=YYYY-MM-DD`` also its status on that day."""
+    cert = load_certificate(number)
+    day = parse_day(request.args.get("at"), "at")
+    body = certificate_json(cert)
+    if day is not None:
+        answer = lookup.status_at(cert.history, day)
+        body["at"] = {
+            "date": day.isoformat(),
+            "status": status_json(answer.status),
+            "version": answer.version.record.version if answer.version else None,
+            "known_since": iso_time(answer.known_since),
+            "status_as_known_then": status_json(answer.status_as_known),
+            "note": _at_note(answer),
+        }
+    now_day = today(cert.checked_at)
+    return cached(jsonify(body), cert.issuer.id, number, cert.current.log_index, now_day,
+                  request.args.get("at"))
+
+
+def _at_note(answer: lookup.StatusOnDate) -> str:
+    if answer.status is None:
+        return "the certificate had not been issued on that day"
+    if answer.status != answer.status_as_known:
+        return ("the registry learned of this status after that day; on that day it would "
+                "have answered status_as_known_then")
+    return "the registry knew this status on that day"
+
+
+@bp.get("/certificates/<number>/history")
+def get_history(number: str) -> Response:
+    """Every version of a certificate, oldest first, with status changes and their reasons."""
+    cert = load_certificate(number)
+    versions = []
+    for version in cert.history:
+        rec = version.record
+        versions.append({
+            **version_json(version),
+            "status": rec.status,
+            "status_reason": rec.status_reason,
+            "status_effective_date": rec.status_effective_date.isoformat()
+            if rec.status_effective_date else None,
+            "effective_from": rec.effective_from.isoformat(),
+            "tier": rec.tier,
+            "issue_date": rec.issue_date.isoformat(),
+            "expiry_date": rec.expiry_date.isoformat(),
+            "envelope": version.envelope,
+        })
+    body = {"certificate_number": number, "issuer": issuer_json(cert.issuer), "versions": versions}
+    return cached(jsonify(body), "history", cert.issuer.id, number, cert.current.log_index)
+
+
+@bp.get("/organisations/<uscc>")
+def get_organisation(uscc: str) -> Response:
+    """An organisation by USCC with all its certificates."""
+    try:
+        validate_uscc(uscc)
+    except USCCInvalid as exc:
+        raise APIError(400, "InvalidUSCC", str(exc),
+                       details={"expected_check_character": exc.expected}) from exc
+    now = registry().clock()
+    view = lookup.organisation(db(), uscc, today(now))
+    if view is None:
+        raise APIError(404, "OrganisationNotFound", f"no certificates for USCC {uscc} in this registry")
+    body = {
+        "uscc": view.uscc,
+        "name": view.name,
+        "former_names": list(view.former_names),
+        "certificates": [
+            {"certificate_number": c.certificate_number, "issuer": c.issuer_id,
+             "scheme": c.scheme, "tier": c.tier, "status": status_json(status),
+             "expiry_date": c.expiry_date.isoformat(), "version": c.version}
+            for c, status in view.certificates
+        ],
+        "checked_at": iso_time(now),
+    }
+    return cached(jsonify(body), "org", uscc, tuple(c.log_index for c, _ in view.certificates),
+                  today(now))
+
+
+@bp.get("/issuers")
+def get_issuers() -> Response:
+    """Every issuer publishing here and when each last pushed."""
+    publishers = lookup.publishers(db())
+    body = {"issuers": [{**issuer_json(p), "certificates": p.certificates} for p in publishers]}
+    return cached(jsonify(body), "issuers", tuple((p.id, p.last_push_at) for p in publishers),
+                  max_age=10)
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After"
+    return response
