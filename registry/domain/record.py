@@ -68,6 +68,7 @@ ISSUER_ID_MAX = 16
 _CERTIFICATE_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,23}")
 _ISSUER = re.compile(r"[A-Z0-9-]{1,16}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_RECORD_TYPE = re.compile(re.escape(RECORD_TYPE))
 
 NAME_MAX = 200
 ADDRESS_MAX = 300
@@ -422,9 +423,7 @@ class _RecordReader(_Reader):
         if top is None:
             raise RecordInvalid(self.problems)
         get = self.field
-        get(
-            top, "type", "type", self.pattern(re.compile(re.escape(RECORD_TYPE)), repr(RECORD_TYPE))
-        )
+        get(top, "type", "type", self.pattern(_RECORD_TYPE, repr(RECORD_TYPE)))
         number = get(
             top,
             "certificate_number",
