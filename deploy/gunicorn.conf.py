@@ -1,4 +1,6 @@
-"""gunicorn settings for the registry: `gunicorn -c deploy/gunicorn.conf.py 'registry:create_app()'`.
+"""gunicorn settings for the registry.
+
+Run: `gunicorn -c deploy/gunicorn.conf.py 'registry:create_app()'`.
 
 Every value can be overridden with the usual GUNICORN_* / command-line options; the registry's
 own settings come from REGISTRY_* variables (see docs/operations.md).

@@ -11,7 +11,8 @@ envelope
 certificate
     The current state of a certificate number, derived from its records.
 status
-    ``valid`` 有效, ``suspended`` 暂停, ``withdrawn`` 撤销, ``cancelled`` 注销, and ``expired`` 过期,
+    ``valid`` 有效, ``suspended`` 暂停, ``withdrawn`` 撤销, ``cancelled`` 注销, and
+    ``expired`` 过期,
     which is derived from the dates and never trusted from input.
 scheme
     The certification programme and its standard, e.g. after-sales service GB/T 27922-2011.
@@ -42,8 +43,9 @@ if TYPE_CHECKING:
 __all__ = ["create_app"]
 
 
-def create_app(overrides: Mapping[str, object] | None = None,
-               environ: Mapping[str, str] | None = None) -> Flask:
+def create_app(
+    overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None
+) -> Flask:
     """Create the registry's Flask app (see :func:`registry.app.create_app`).
 
     Importing it lazily keeps ``import registry.domain`` free of Flask and SQLAlchemy.

@@ -64,8 +64,9 @@ def load_log_signer(settings: Settings) -> NoteSigner:
     return NoteSigner(settings.log_origin, key)
 
 
-def create_app(overrides: Mapping[str, object] | None = None,
-               environ: Mapping[str, str] | None = None) -> Flask:
+def create_app(
+    overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None
+) -> Flask:
     """Create the registry's Flask app.
 
     Args:

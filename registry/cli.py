@@ -188,8 +188,13 @@ def _public_key_from_file(path: Path) -> PublicKey:
 @click.argument("issuer_id")
 @click.option("--name", required=True, help="Registered name (Chinese).")
 @click.option("--name-en", help="English name.")
-@click.option("--key", "key_file", required=True, type=click.Path(exists=True, path_type=Path),
-              help="The issuer's public key: a JWK (.jwk.json) or a PEM public key.")
+@click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="The issuer's public key: a JWK (.jwk.json) or a PEM public key.",
+)
 def issuers_add(issuer_id: str, name: str, name_en: str | None, key_file: Path) -> None:
     """Register ISSUER_ID with its first public key."""
     from registry.services.issuers import KeyEventRejected, register_issuer
@@ -279,17 +284,20 @@ def push(registry_url: str, source: Path, batch_size: int, retries: int) -> None
     from registry.client import PushError, RegistryClient
 
     loaded = parse_json(source.read_bytes())
-    envelopes = loaded if isinstance(loaded, list) else [loaded]
+    envelopes: list[Any] = loaded if isinstance(loaded, list) else [loaded]
     client = RegistryClient(registry_url, retries=retries)
     totals = {"accepted": 0, "duplicate": 0, "rejected": 0}
     try:
-        for offset, report in zip(range(0, len(envelopes), batch_size),
-                                  client.push(envelopes, batch_size), strict=False):
+        for offset, report in zip(
+            range(0, len(envelopes), batch_size), client.push(envelopes, batch_size), strict=False
+        ):
             for name in totals:
                 totals[name] += int(report.get(name, 0))
             for item in report.get("results", []):
                 if item.get("outcome") == "rejected":
-                    errors = "; ".join(f"{e['code']}: {e['message']}" for e in item.get("errors", []))
+                    errors = "; ".join(
+                        f"{e['code']}: {e['message']}" for e in item.get("errors", [])
+                    )
                     click.echo(f"item {offset + item['position']} rejected: {errors}", err=True)
     except PushError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -39,7 +39,9 @@ class Signer:
 
     key: PrivateKey
 
-    def envelope(self, record: Mapping[str, object], issued_at: int | None = None) -> dict[str, object]:
+    def envelope(
+        self, record: Mapping[str, object], issued_at: int | None = None
+    ) -> dict[str, object]:
         """Sign ``record`` and make its scan token; return the envelope to push.
 
         The record is NFC-normalised first and checked with the registry's own rules, so a
@@ -65,11 +67,19 @@ class Signer:
             "qr": sign_token(claims, self.key).to_text(),
         }
 
-    def rollover(self, issuer: str, new_key: PublicKey, valid_from: dt.datetime,
-                 issued_at: dt.datetime | None = None) -> dict[str, object]:
+    def rollover(
+        self,
+        issuer: str,
+        new_key: PublicKey,
+        valid_from: dt.datetime,
+        issued_at: dt.datetime | None = None,
+    ) -> dict[str, object]:
         """A key-rollover statement for ``new_key``, signed with this (current) key."""
+
         def stamp(moment: dt.datetime) -> str:
-            return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+            return (
+                moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+            )
 
         statement: dict[str, object] = {
             "type": "key-rollover",
@@ -94,7 +104,9 @@ class RegistryClient:
     backoff: float = 0.5
     timeout: float = 60.0
 
-    def push(self, envelopes: Sequence[Mapping[str, object]], batch_size: int = 500) -> Iterator[dict[str, Any]]:
+    def push(
+        self, envelopes: Sequence[Mapping[str, object]], batch_size: int = 500
+    ) -> Iterator[dict[str, Any]]:
         """Push in batches; yield each batch's report (``accepted``, ``duplicate``, ``rejected``,
         ``results``). Positions in results are relative to the batch.
 
@@ -110,7 +122,8 @@ class RegistryClient:
         url = self.base_url.rstrip("/") + path
         for attempt in range(self.retries + 1):
             request = urllib.request.Request(  # noqa: S310 - the URL is the operator's registry
-                url, data=data, method="POST", headers={"Content-Type": "application/json"})
+                url, data=data, method="POST", headers={"Content-Type": "application/json"}
+            )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                     answer: dict[str, Any] = json.loads(response.read())
@@ -121,7 +134,9 @@ class RegistryClient:
                     answer = json.loads(payload)
                     return answer
                 if exc.code != 429 and exc.code < 500:
-                    raise PushError(f"{url}: HTTP {exc.code}: {payload.decode(errors='replace')}") from exc
+                    raise PushError(
+                        f"{url}: HTTP {exc.code}: {payload.decode(errors='replace')}"
+                    ) from exc
                 reason = f"HTTP {exc.code}"
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 reason = str(exc)
@@ -132,7 +147,7 @@ class RegistryClient:
 
 
 def records_from_csv(rows: Iterable[Mapping[str, str]]) -> Iterator[dict[str, object]]:
-    """Build record objects from CSV rows (columns as in docs/formats.md, "CSV for registry sign")."""
+    """Build record objects from CSV rows (columns: docs/formats.md, "CSV for registry sign")."""
     from registry.domain.schemes import scheme_by_id
 
     for row in rows:
@@ -152,14 +167,19 @@ def records_from_csv(rows: Iterable[Mapping[str, str]]) -> Iterator[dict[str, ob
             "expiry_date": get["expiry_date"],
             "status": get.get("status") or "valid",
         }
-        organisation = record["organisation"]
-        assert isinstance(organisation, dict)
+        organisation: dict[str, object] = {"name": get["organisation_name"], "uscc": get["uscc"]}
+        record["organisation"] = organisation
         if get.get("address"):
             organisation["address"] = get["address"]
         if get.get("former_names"):
-            organisation["former_names"] = [n.strip() for n in get["former_names"].split(";") if n.strip()]
+            organisation["former_names"] = [
+                n.strip() for n in get["former_names"].split(";") if n.strip()
+            ]
         if get.get("score"):
-            record["score"] = {"value": int(get["score"]), "scale": int(get.get("score_scale") or 100)}
+            record["score"] = {
+                "value": int(get["score"]),
+                "scale": int(get.get("score_scale") or 100),
+            }
         for name in ("status_reason", "status_effective_date"):
             if get.get(name):
                 record[name] = get[name]

@@ -98,14 +98,18 @@ class Settings:
                 try:
                     values[field] = kind(env[var])
                 except ValueError as exc:
-                    raise SettingsError(f"{var}={env[var]!r} is not a valid {kind.__name__}") from exc
+                    raise SettingsError(
+                        f"{var}={env[var]!r} is not a valid {kind.__name__}"
+                    ) from exc
         known = {f.name for f in dataclasses.fields(cls)}
         for key, value in (overrides or {}).items():
             if key not in known:
                 raise SettingsError(f"unknown setting {key!r}")
             values[key] = value
         if "database_url" not in values:
-            values["database_url"] = f"sqlite:///{Path(str(values['instance_path'])) / 'registry.db'}"
+            values["database_url"] = (
+                f"sqlite:///{Path(str(values['instance_path'])) / 'registry.db'}"
+            )
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
         return settings

@@ -169,9 +169,15 @@ def issuer_key() -> PrivateKey:
 def signer(state: Registry, issuer_key: PrivateKey, clock: Clock) -> Signer:
     """The test issuer, registered with one key a day before the clock's now."""
     with state.sessions() as session:
-        register_issuer(session, ISSUER_ID, "测试认证中心", "Test Certification Centre",
-                        issuer_key.public_key, clock.now,
-                        valid_from=clock.now - dt.timedelta(days=1))
+        register_issuer(
+            session,
+            ISSUER_ID,
+            "测试认证中心",
+            "Test Certification Centre",
+            issuer_key.public_key,
+            clock.now,
+            valid_from=clock.now - dt.timedelta(days=1),
+        )
         session.commit()
     return Signer(issuer_key)
 

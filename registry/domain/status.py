@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from registry.domain.record import Record
 
-__all__ = ["PUSHABLE_STATUSES", "Status", "status_of", "status_on"]
+__all__ = ["PUSHABLE_STATUSES", "Status", "derive_status", "status_of", "status_on"]
 
 
 class Status(StrEnum):
@@ -72,9 +72,18 @@ def status_of(record: Record, day: date) -> Status:
         suspended; otherwise the record's own status. The expiry date itself is still within
         validity.
     """
-    if day > record.expiry_date and record.status in _LAPSING:
+    return derive_status(Status(record.status), record.expiry_date, day)
+
+
+def derive_status(signed: Status, expiry_date: date, day: date) -> Status:
+    """Return the status on ``day`` of a certificate signed ``signed``, expiring ``expiry_date``.
+
+    The one place the expiry rule lives: valid and suspended certificates read ``EXPIRED`` after
+    their expiry date; withdrawn and cancelled ones keep their status.
+    """
+    if day > expiry_date and signed in _LAPSING:
         return Status.EXPIRED
-    return record.status
+    return signed
 
 
 def status_on(records: Sequence[Record], day: date) -> tuple[Status, Record] | None:

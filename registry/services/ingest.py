@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from registry.crypto.envelope import envelope_bytes, record_hash, verify_record
@@ -128,8 +128,13 @@ def _load_keys(session: Session, kids: set[str]) -> dict[str, IssuerKey]:
     return {k.kid: k for k in rows}
 
 
-def _reject(position: int, code: ProblemCode, message: str, field_: str | None = None,
-            record: Mapping[str, object] | None = None) -> ItemResult:
+def _reject(
+    position: int,
+    code: ProblemCode,
+    message: str,
+    field_: str | None = None,
+    record: Mapping[str, object] | None = None,
+) -> ItemResult:
     issuer = record.get("issuer") if record else None
     number = record.get("certificate_number") if record else None
     version = record.get("version") if record else None
@@ -143,28 +148,51 @@ def _reject(position: int, code: ProblemCode, message: str, field_: str | None =
     )
 
 
-def _verify(position: int, envelope: object, keys: Mapping[str, IssuerKey], issuers: set[str],
-            now: dt.datetime) -> _Verified | ItemResult:
+def _verify(
+    position: int,
+    envelope: object,
+    keys: Mapping[str, IssuerKey],
+    issuers: set[str],
+    now: dt.datetime,
+) -> _Verified | ItemResult:
     """Phase 1: everything that needs no lock. Returns the verified item or its rejection."""
     if not isinstance(envelope, Mapping) or set(envelope) != ENVELOPE_FIELDS:
-        return _reject(position, ProblemCode.MALFORMED_ENVELOPE,
-                       'an envelope is an object with exactly "record", "signature" and "qr"')
+        return _reject(
+            position,
+            ProblemCode.MALFORMED_ENVELOPE,
+            'an envelope is an object with exactly "record", "signature" and "qr"',
+        )
     raw_record, signature, qr = envelope["record"], envelope["signature"], envelope["qr"]
     if not isinstance(raw_record, Mapping):
-        return _reject(position, ProblemCode.MALFORMED_ENVELOPE, "record must be an object", "record")
+        return _reject(
+            position, ProblemCode.MALFORMED_ENVELOPE, "record must be an object", "record"
+        )
     if not isinstance(signature, Mapping):
-        return _reject(position, ProblemCode.MALFORMED_ENVELOPE, "signature must be an object",
-                       "signature", raw_record)
+        return _reject(
+            position,
+            ProblemCode.MALFORMED_ENVELOPE,
+            "signature must be an object",
+            "signature",
+            raw_record,
+        )
     issuer_id = raw_record.get("issuer")
     if issuer_id not in issuers:
-        return _reject(position, ProblemCode.UNKNOWN_ISSUER,
-                       f"issuer {issuer_id!r} is not registered with this registry",
-                       "record.issuer", raw_record)
+        return _reject(
+            position,
+            ProblemCode.UNKNOWN_ISSUER,
+            f"issuer {issuer_id!r} is not registered with this registry",
+            "record.issuer",
+            raw_record,
+        )
     key = keys.get(signature.get("kid"))  # type: ignore[arg-type]
     if key is None or key.issuer_id != issuer_id:
-        return _reject(position, ProblemCode.UNKNOWN_KEY,
-                       f"kid {signature.get('kid')!r} is not a registered key of issuer {issuer_id}",
-                       "signature.kid", raw_record)
+        return _reject(
+            position,
+            ProblemCode.UNKNOWN_KEY,
+            f"kid {signature.get('kid')!r} is not a registered key of issuer {issuer_id}",
+            "signature.kid",
+            raw_record,
+        )
     unusable = key_unusable(key, now)
     if unusable is not None:
         return _reject(position, ProblemCode(unusable[0]), unusable[1], "signature.kid", raw_record)
@@ -176,14 +204,24 @@ def _verify(position: int, envelope: object, keys: Mapping[str, IssuerKey], issu
     try:
         record = Record.from_json(raw_record)
     except RecordInvalid as exc:
-        return ItemResult(position, "rejected", str(issuer_id),
-                          _str_or_none(raw_record.get("certificate_number")),
-                          problems=tuple(exc.problems))
+        return ItemResult(
+            position,
+            "rejected",
+            str(issuer_id),
+            _str_or_none(raw_record.get("certificate_number")),
+            problems=tuple(exc.problems),
+        )
     digest = record_hash(raw_record)
     token_problem = _check_token(qr, record, public_key, digest)
     if token_problem is not None:
-        return ItemResult(position, "rejected", record.issuer, record.certificate_number,
-                          record.version, problems=(token_problem,))
+        return ItemResult(
+            position,
+            "rejected",
+            record.issuer,
+            record.certificate_number,
+            record.version,
+            problems=(token_problem,),
+        )
     return _Verified(position, record, key.kid, envelope_bytes(envelope), digest)
 
 
@@ -206,8 +244,11 @@ def _check_token(qr: object, record: Record, key: PublicKey, digest: bytes) -> P
     }
     wrong = [name for name, value in expected.items() if getattr(claims, name) != value]
     if wrong:
-        return Problem(ProblemCode.SCAN_TOKEN_MISMATCH, "qr",
-                       f"scan token claims disagree with the record: {', '.join(sorted(set(wrong)))}")
+        return Problem(
+            ProblemCode.SCAN_TOKEN_MISMATCH,
+            "qr",
+            f"scan token claims disagree with the record: {', '.join(sorted(set(wrong)))}",
+        )
     return None
 
 
@@ -226,19 +267,29 @@ def _store(session: Session, items: list[_Verified], now: dt.datetime) -> list[I
     for start in range(0, len(pairs), 400):
         chunk = pairs[start : start + 400]
         for issuer_id, number, version, cert_id in session.execute(
-            select(Certificate.issuer_id, Certificate.certificate_number, Certificate.version,
-                   Certificate.id).where(
-                tuple_(Certificate.issuer_id, Certificate.certificate_number).in_(chunk))
+            select(
+                Certificate.issuer_id,
+                Certificate.certificate_number,
+                Certificate.version,
+                Certificate.id,
+            ).where(tuple_(Certificate.issuer_id, Certificate.certificate_number).in_(chunk))
         ):
             current[(issuer_id, number)] = (version, cert_id)
     versions = sorted({(*i.record.key, i.record.version) for i in items})
     for start in range(0, len(versions), 300):
         chunk3 = versions[start : start + 300]
         for issuer_id, number, version, data, index in session.execute(
-            select(RecordVersion.issuer_id, RecordVersion.certificate_number, RecordVersion.version,
-                   RecordVersion.envelope, RecordVersion.log_index).where(
-                tuple_(RecordVersion.issuer_id, RecordVersion.certificate_number,
-                       RecordVersion.version).in_(chunk3))
+            select(
+                RecordVersion.issuer_id,
+                RecordVersion.certificate_number,
+                RecordVersion.version,
+                RecordVersion.envelope,
+                RecordVersion.log_index,
+            ).where(
+                tuple_(
+                    RecordVersion.issuer_id, RecordVersion.certificate_number, RecordVersion.version
+                ).in_(chunk3)
+            )
         ):
             stored[(issuer_id, number, version)] = (data, index)
 
@@ -248,23 +299,44 @@ def _store(session: Session, items: list[_Verified], now: dt.datetime) -> list[I
         rec = item.record
         unusable = key_unusable(keys[item.kid], now)
         if unusable is not None:
-            results.append(ItemResult(item.position, "rejected", rec.issuer, rec.certificate_number,
-                                      rec.version, problems=(Problem(ProblemCode(unusable[0]),
-                                                                     "signature.kid", unusable[1]),)))
+            results.append(
+                ItemResult(
+                    item.position,
+                    "rejected",
+                    rec.issuer,
+                    rec.certificate_number,
+                    rec.version,
+                    problems=(Problem(ProblemCode(unusable[0]), "signature.kid", unusable[1]),),
+                )
+            )
             continue
         same = stored.get((*rec.key, rec.version))
         if same is not None:
             if same[0] == item.data:
-                results.append(ItemResult(item.position, "duplicate", rec.issuer,
-                                          rec.certificate_number, rec.version, same[1]))
+                results.append(
+                    ItemResult(
+                        item.position,
+                        "duplicate",
+                        rec.issuer,
+                        rec.certificate_number,
+                        rec.version,
+                        same[1],
+                    )
+                )
             else:
-                results.append(_stale(item, f"version {rec.version} is stored already with other "
-                                            "content; push a higher version to change it"))
+                results.append(
+                    _stale(
+                        item,
+                        f"version {rec.version} is stored already with other "
+                        "content; push a higher version to change it",
+                    )
+                )
             continue
         known = current.get(rec.key)
         if known is not None and rec.version < known[0]:
-            results.append(_stale(item, f"version {rec.version} is older than the stored "
-                                        f"version {known[0]}"))
+            results.append(
+                _stale(item, f"version {rec.version} is older than the stored version {known[0]}")
+            )
             continue
         accepted.append(item)
         stored[(*rec.key, rec.version)] = (item.data, -1)
@@ -273,44 +345,80 @@ def _store(session: Session, items: list[_Verified], now: dt.datetime) -> list[I
     if not accepted:
         return results
     indices = transparency.append(
-        session, log_size, [(transparency.RECORD, i.data) for i in accepted], now)
-    session.execute(RecordVersion.__table__.insert(), [
-        {
-            "issuer_id": i.record.issuer, "certificate_number": i.record.certificate_number,
-            "version": i.record.version, "envelope": i.data, "record_hash": i.digest,
-            "kid": i.kid, "received_at": now, "log_index": index, "status": i.record.status,
-            "effective_from": i.record.effective_from, "flagged": False,
-        }
-        for i, index in zip(accepted, indices, strict=True)
-    ])
+        session, log_size, [(transparency.RECORD, i.data) for i in accepted], now
+    )
+    session.execute(
+        insert(RecordVersion),
+        [
+            {
+                "issuer_id": i.record.issuer,
+                "certificate_number": i.record.certificate_number,
+                "version": i.record.version,
+                "envelope": i.data,
+                "record_hash": i.digest,
+                "kid": i.kid,
+                "received_at": now,
+                "log_index": index,
+                "status": i.record.status,
+                "effective_from": i.record.effective_from,
+                "flagged": False,
+            }
+            for i, index in zip(accepted, indices, strict=True)
+        ],
+    )
     latest: dict[tuple[str, str], tuple[_Verified, int]] = {}
     for item, index in zip(accepted, indices, strict=True):
         latest[item.record.key] = (item, index)  # later items in a batch carry higher versions
-        results.append(ItemResult(item.position, "accepted", item.record.issuer,
-                                  item.record.certificate_number, item.record.version, index))
+        results.append(
+            ItemResult(
+                item.position,
+                "accepted",
+                item.record.issuer,
+                item.record.certificate_number,
+                item.record.version,
+                index,
+            )
+        )
     _update_state(session, latest, current, now)
     return results
 
 
 def _stale(item: _Verified, message: str) -> ItemResult:
     rec = item.record
-    return ItemResult(item.position, "rejected", rec.issuer, rec.certificate_number, rec.version,
-                      problems=(Problem(ProblemCode.STALE_VERSION, "record.version", message),))
+    return ItemResult(
+        item.position,
+        "rejected",
+        rec.issuer,
+        rec.certificate_number,
+        rec.version,
+        problems=(Problem(ProblemCode.STALE_VERSION, "record.version", message),),
+    )
 
 
-def _update_state(session: Session, latest: Mapping[tuple[str, str], tuple[_Verified, int]],
-                  current: Mapping[tuple[str, str], tuple[int, int]], now: dt.datetime) -> None:
+def _update_state(
+    session: Session,
+    latest: Mapping[tuple[str, str], tuple[_Verified, int]],
+    current: Mapping[tuple[str, str], tuple[int, int]],
+    now: dt.datetime,
+) -> None:
     """Bring the derived tables (certificate, organisation, search index) up to date."""
     inserts: list[dict[str, object]] = []
     updates: list[dict[str, object]] = []
     for key, (item, index) in latest.items():
         rec = item.record
         row: dict[str, object] = {
-            "issuer_id": rec.issuer, "certificate_number": rec.certificate_number,
-            "version": rec.version, "log_index": index,
-            "organisation_name": rec.organisation.name, "uscc": rec.organisation.uscc,
-            "scheme": rec.scheme, "tier": rec.tier, "status": rec.status,
-            "issue_date": rec.issue_date, "expiry_date": rec.expiry_date, "received_at": now,
+            "issuer_id": rec.issuer,
+            "certificate_number": rec.certificate_number,
+            "version": rec.version,
+            "log_index": index,
+            "organisation_name": rec.organisation.name,
+            "uscc": rec.organisation.uscc,
+            "scheme": rec.scheme,
+            "tier": rec.tier,
+            "status": rec.status,
+            "issue_date": rec.issue_date,
+            "expiry_date": rec.expiry_date,
+            "received_at": now,
         }
         cert_id = current[key][1]
         if cert_id == -1:
@@ -318,7 +426,7 @@ def _update_state(session: Session, latest: Mapping[tuple[str, str], tuple[_Veri
         else:
             updates.append({"id": cert_id, **row})
     if inserts:
-        session.execute(Certificate.__table__.insert(), inserts)
+        session.execute(insert(Certificate), inserts)
     if updates:
         session.execute(update(Certificate), updates)
 
@@ -328,7 +436,8 @@ def _update_state(session: Session, latest: Mapping[tuple[str, str], tuple[_Veri
     existing = {
         o.uscc: o
         for o in session.execute(
-            select(Organisation).where(Organisation.uscc.in_(list(organisations)))).scalars()
+            select(Organisation).where(Organisation.uscc.in_(list(organisations)))
+        ).scalars()
     }
     changed: list[tuple[str, str, tuple[str, ...]]] = []
     for uscc, rec in organisations.items():

@@ -56,7 +56,9 @@ def parse_iso(text: object, field: str) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError as exc:
-        raise KeyEventRejected(ProblemCode.INVALID_FIELD, f"{field} is not RFC 3339: {text!r}") from exc
+        raise KeyEventRejected(
+            ProblemCode.INVALID_FIELD, f"{field} is not RFC 3339: {text!r}"
+        ) from exc
     if moment.tzinfo is None:
         raise KeyEventRejected(ProblemCode.INVALID_FIELD, f"{field} needs a UTC offset")
     return moment.astimezone(dt.UTC)
@@ -70,28 +72,52 @@ class KeyEvent:
     log_index: int
 
 
-def register_issuer(session: Session, issuer_id: str, name: str, name_en: str | None,
-                    key: PublicKey, now: dt.datetime, valid_from: dt.datetime | None = None) -> KeyEvent:
+def register_issuer(
+    session: Session,
+    issuer_id: str,
+    name: str,
+    name_en: str | None,
+    key: PublicKey,
+    now: dt.datetime,
+    valid_from: dt.datetime | None = None,
+) -> KeyEvent:
     """Register a new issuer with its first key (an operator action).
 
     Raises:
         KeyEventRejected: the id is malformed, or the issuer or key exists already.
     """
     if not issuer_id or len(issuer_id) > ISSUER_ID_MAX or not set(issuer_id) <= ISSUER_ID_CHARS:
-        raise KeyEventRejected(ProblemCode.INVALID_FIELD,
-                               f"issuer id must be 1-{ISSUER_ID_MAX} characters of A-Z, 0-9 and '-'")
+        raise KeyEventRejected(
+            ProblemCode.INVALID_FIELD,
+            f"issuer id must be 1-{ISSUER_ID_MAX} characters of A-Z, 0-9 and '-'",
+        )
     log_size = transparency.lock(session)
     if session.get(Issuer, issuer_id) is not None:
         raise KeyEventRejected("IssuerExists", f"issuer {issuer_id} is registered already")
     session.add(Issuer(id=issuer_id, name=name, name_en=name_en, registered_at=now))
     session.flush()
-    return _add_key(session, log_size, issuer_id, key, valid_from or now, now, {
-        "type": "key-registration", "issuer": issuer_id, "issuer_name": name,
-    })
+    return _add_key(
+        session,
+        log_size,
+        issuer_id,
+        key,
+        valid_from or now,
+        now,
+        {
+            "type": "key-registration",
+            "issuer": issuer_id,
+            "issuer_name": name,
+        },
+    )
 
 
-def add_key(session: Session, issuer_id: str, key: PublicKey, now: dt.datetime,
-            valid_from: dt.datetime | None = None) -> KeyEvent:
+def add_key(
+    session: Session,
+    issuer_id: str,
+    key: PublicKey,
+    now: dt.datetime,
+    valid_from: dt.datetime | None = None,
+) -> KeyEvent:
     """Register a further key for an existing issuer (an operator action, e.g. a second site).
 
     Raises:
@@ -100,9 +126,18 @@ def add_key(session: Session, issuer_id: str, key: PublicKey, now: dt.datetime,
     log_size = transparency.lock(session)
     if session.get(Issuer, issuer_id) is None:
         raise KeyEventRejected(ProblemCode.UNKNOWN_ISSUER, f"no issuer {issuer_id}")
-    return _add_key(session, log_size, issuer_id, key, valid_from or now, now, {
-        "type": "key-registration", "issuer": issuer_id,
-    })
+    return _add_key(
+        session,
+        log_size,
+        issuer_id,
+        key,
+        valid_from or now,
+        now,
+        {
+            "type": "key-registration",
+            "issuer": issuer_id,
+        },
+    )
 
 
 def rollover(session: Session, statement: object, signature: object, now: dt.datetime) -> KeyEvent:
@@ -116,18 +151,23 @@ def rollover(session: Session, statement: object, signature: object, now: dt.dat
         KeyEventRejected: malformed statement, unknown issuer or key, bad signature.
     """
     if not isinstance(statement, Mapping) or not isinstance(signature, Mapping):
-        raise KeyEventRejected(ProblemCode.MALFORMED_ENVELOPE,
-                               "a rollover is {\"statement\": {...}, \"signature\": {...}}")
+        raise KeyEventRejected(
+            ProblemCode.MALFORMED_ENVELOPE, 'a rollover is {"statement": {...}, "signature": {...}}'
+        )
     expected = {"type", "issuer", "new_key", "valid_from", "issued_at"}
     if set(statement) != expected or statement.get("type") != "key-rollover":
-        raise KeyEventRejected(ProblemCode.MALFORMED_ENVELOPE,
-                               f"a key-rollover statement has exactly the fields {sorted(expected)}")
+        raise KeyEventRejected(
+            ProblemCode.MALFORMED_ENVELOPE,
+            f"a key-rollover statement has exactly the fields {sorted(expected)}",
+        )
     issuer_id = statement["issuer"]
     kid = signature.get("kid")
     log_size = transparency.lock(session)
     signer = session.get(IssuerKey, kid) if isinstance(kid, str) else None
     if signer is None or signer.issuer_id != issuer_id:
-        raise KeyEventRejected(ProblemCode.UNKNOWN_KEY, f"key {kid!r} is not a key of issuer {issuer_id!r}")
+        raise KeyEventRejected(
+            ProblemCode.UNKNOWN_KEY, f"key {kid!r} is not a key of issuer {issuer_id!r}"
+        )
     problem = key_unusable(signer, now)
     if problem is not None:
         raise KeyEventRejected(*problem)
@@ -146,12 +186,15 @@ def rollover(session: Session, statement: object, signature: object, now: dt.dat
     parse_iso(statement["issued_at"], "issued_at")
     session.execute(
         update(IssuerKey)
-        .where(IssuerKey.issuer_id == issuer_id, IssuerKey.status == ACTIVE,
-               IssuerKey.valid_until.is_(None))
+        .where(
+            IssuerKey.issuer_id == issuer_id,
+            IssuerKey.status == ACTIVE,
+            IssuerKey.valid_until.is_(None),
+        )
         .values(valid_until=valid_from)
     )
-    event = {"event": dict(statement), "signature": dict(signature)}
-    return _add_key(session, log_size, str(issuer_id), new_key, valid_from, now, None, event)
+    event: dict[str, object] = {"event": dict(statement), "signature": dict(signature)}
+    return _add_key(session, log_size, str(issuer_id), new_key, valid_from, now, {}, event)
 
 
 def mark_compromised(session: Session, kid: str, since: dt.datetime, now: dt.datetime) -> KeyEvent:
@@ -170,22 +213,35 @@ def mark_compromised(session: Session, kid: str, since: dt.datetime, now: dt.dat
     key.status = COMPROMISED
     key.compromised_at = since
     session.execute(update(RecordVersion).where(RecordVersion.kid == kid).values(flagged=True))
-    event = {"event": {"type": "key-compromise", "issuer": key.issuer_id, "kid": kid,
-                       "compromised_from": iso(since), "recorded_at": iso(now)}}
-    (index,) = transparency.append(session, log_size, [(transparency.KEY_EVENT, canonicalize(event))], now)
+    event = {
+        "event": {
+            "type": "key-compromise",
+            "issuer": key.issuer_id,
+            "kid": kid,
+            "compromised_from": iso(since),
+            "recorded_at": iso(now),
+        }
+    }
+    (index,) = transparency.append(
+        session, log_size, [(transparency.KEY_EVENT, canonicalize(event))], now
+    )
     return KeyEvent(kid, index)
 
 
 def key_unusable(key: IssuerKey, moment: dt.datetime) -> tuple[str, str] | None:
     """Why ``key`` may not sign a record received at ``moment`` (code, message), or None."""
     if key.compromised_at is not None and moment >= key.compromised_at:
-        return (ProblemCode.KEY_COMPROMISED,
-                f"key {key.kid} is marked compromised since {iso(key.compromised_at)}")
+        return (
+            ProblemCode.KEY_COMPROMISED,
+            f"key {key.kid} is marked compromised since {iso(key.compromised_at)}",
+        )
     if moment < key.valid_from:
         return (ProblemCode.UNKNOWN_KEY, f"key {key.kid} is not valid before {iso(key.valid_from)}")
     if key.valid_until is not None and moment >= key.valid_until:
-        return (ProblemCode.UNKNOWN_KEY,
-                f"key {key.kid} was retired at {iso(key.valid_until)} (rolled over)")
+        return (
+            ProblemCode.UNKNOWN_KEY,
+            f"key {key.kid} was retired at {iso(key.valid_until)} (rolled over)",
+        )
     return None
 
 
@@ -208,7 +264,11 @@ def key_status(key: IssuerKey, now: dt.datetime) -> str:
 
 def jwk(key: IssuerKey, now: dt.datetime) -> dict[str, str]:
     """The key as published in the JWKS, with the registry's fields."""
-    fields = {"issuer": key.issuer_id, "status": key_status(key, now), "valid_from": iso(key.valid_from)}
+    fields = {
+        "issuer": key.issuer_id,
+        "status": key_status(key, now),
+        "valid_from": iso(key.valid_from),
+    }
     if key.valid_until is not None:
         fields["valid_until"] = iso(key.valid_until)
     if key.compromised_at is not None:
@@ -216,18 +276,43 @@ def jwk(key: IssuerKey, now: dt.datetime) -> dict[str, str]:
     return jwk_for(PublicKey(key.public_key), **fields)
 
 
-def _add_key(session: Session, log_size: int, issuer_id: str, key: PublicKey,
-             valid_from: dt.datetime, now: dt.datetime, registration: dict[str, object] | None,
-             event: dict[str, object] | None = None) -> KeyEvent:
+def _add_key(
+    session: Session,
+    log_size: int,
+    issuer_id: str,
+    key: PublicKey,
+    valid_from: dt.datetime,
+    now: dt.datetime,
+    registration: dict[str, object],
+    event: dict[str, object] | None = None,
+) -> KeyEvent:
+    """Store ``key`` and log its event: ``event`` if given (a rollover statement as pushed),
+    else an operator's registration statement built from ``registration``."""
     if session.get(IssuerKey, key.thumbprint) is not None:
         raise KeyEventRejected("KeyExists", f"key {key.thumbprint} is registered already")
-    session.add(IssuerKey(kid=key.thumbprint, issuer_id=issuer_id, public_key=key.raw,
-                          short_kid=key.short_kid, status=ACTIVE, valid_from=valid_from,
-                          registered_at=now))
+    session.add(
+        IssuerKey(
+            kid=key.thumbprint,
+            issuer_id=issuer_id,
+            public_key=key.raw,
+            short_kid=key.short_kid,
+            status=ACTIVE,
+            valid_from=valid_from,
+            registered_at=now,
+        )
+    )
     if event is None:
-        assert registration is not None
-        event = {"event": {**registration, "key": key.to_jwk(), "kid": key.thumbprint,
-                           "valid_from": iso(valid_from), "recorded_at": iso(now)}}
+        event = {
+            "event": {
+                **registration,
+                "key": key.to_jwk(),
+                "kid": key.thumbprint,
+                "valid_from": iso(valid_from),
+                "recorded_at": iso(now),
+            }
+        }
     session.flush()
-    (index,) = transparency.append(session, log_size, [(transparency.KEY_EVENT, canonicalize(event))], now)
+    (index,) = transparency.append(
+        session, log_size, [(transparency.KEY_EVENT, canonicalize(event))], now
+    )
     return KeyEvent(key.thumbprint, index)

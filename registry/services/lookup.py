@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.domain.record import Record
-from registry.domain.status import Status, status_of, status_on
+from registry.domain.status import Status, derive_status, status_of, status_on
 from registry.store.models import Certificate, Issuer, IssuerKey, Organisation, RecordVersion
 
 
@@ -109,7 +109,8 @@ def issuers_using(session: Session, number: str) -> list[str]:
     """Ids of the issuers that have a certificate with this number."""
     return list(
         session.execute(
-            select(Certificate.issuer_id).where(Certificate.certificate_number == number)
+            select(Certificate.issuer_id)
+            .where(Certificate.certificate_number == number)
             .order_by(Certificate.issuer_id)
         ).scalars()
     )
@@ -152,8 +153,9 @@ def issuer_info(session: Session, issuer_id: str) -> IssuerInfo:
     return IssuerInfo(row.id, row.name, row.name_en, row.last_push_at)
 
 
-def certificate(session: Session, number: str, issuer: str | None, now: dt.datetime,
-                today: dt.date) -> CertificateState:
+def certificate(
+    session: Session, number: str, issuer: str | None, now: dt.datetime, today: dt.date
+) -> CertificateState:
     """The current state of a certificate with its history.
 
     Raises:
@@ -209,7 +211,8 @@ def organisation(session: Session, uscc: str, today: dt.date) -> OrganisationVie
     if org is None:
         return None
     rows = session.execute(
-        select(Certificate).where(Certificate.uscc == uscc)
+        select(Certificate)
+        .where(Certificate.uscc == uscc)
         .order_by(Certificate.expiry_date.desc(), Certificate.certificate_number)
     ).scalars()
     return OrganisationView(
@@ -222,18 +225,16 @@ def organisation(session: Session, uscc: str, today: dt.date) -> OrganisationVie
 
 def derived_status(row: Certificate, today: dt.date) -> Status:
     """The status of a state row on ``today`` (``expired`` derived from the expiry date)."""
-    status = Status(row.status)
-    if today > row.expiry_date and status in (Status.VALID, Status.SUSPENDED):
-        return Status.EXPIRED
-    return status
+    return derive_status(Status(row.status), row.expiry_date, today)
 
 
 def publishers(session: Session) -> list[IssuerInfo]:
     """Every issuer that publishes here, when each last pushed, and how many certificates."""
-    counts = dict(
-        session.execute(
+    counts: dict[str, int] = {
+        issuer_id: count
+        for issuer_id, count in session.execute(
             select(Certificate.issuer_id, func.count()).group_by(Certificate.issuer_id)
-        ).tuples()
-    )
+        )
+    }
     rows = session.execute(select(Issuer).order_by(Issuer.id)).scalars()
     return [IssuerInfo(i.id, i.name, i.name_en, i.last_push_at, counts.get(i.id, 0)) for i in rows]

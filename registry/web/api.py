@@ -49,17 +49,31 @@ def record_json(record: Record) -> dict[str, Any]:
     tier = record.tier_def
     out: dict[str, Any] = record.to_json()
     out.pop("type", None)
-    out["scheme"] = {"id": scheme.id, "code": scheme.code, "name_zh": scheme.name_zh,
-                     "name_en": scheme.name_en, "standard": scheme.standard}
-    out["tier"] = {"name": tier.name, "code": tier.code, "name_en": tier.name_en,
-                   "meaning_zh": tier.meaning_zh, "meaning_en": tier.meaning_en}
+    out["scheme"] = {
+        "id": scheme.id,
+        "code": scheme.code,
+        "name_zh": scheme.name_zh,
+        "name_en": scheme.name_en,
+        "standard": scheme.standard,
+    }
+    out["tier"] = {
+        "name": tier.name,
+        "code": tier.code,
+        "name_en": tier.name_en,
+        "meaning_zh": tier.meaning_zh,
+        "meaning_en": tier.meaning_en,
+    }
     out.pop("standard", None)
     return out
 
 
 def issuer_json(info: lookup.IssuerInfo) -> dict[str, Any]:
-    return {"id": info.id, "name": info.name, "name_en": info.name_en,
-            "last_push_at": iso_time(info.last_push_at)}
+    return {
+        "id": info.id,
+        "name": info.name,
+        "name_en": info.name_en,
+        "last_push_at": iso_time(info.last_push_at),
+    }
 
 
 def version_json(version: lookup.Version) -> dict[str, Any]:
@@ -76,12 +90,16 @@ def version_json(version: lookup.Version) -> dict[str, Any]:
 def not_found(number: str) -> APIError:
     session = db()
     return APIError(
-        404, "CertificateNotFound",
+        404,
+        "CertificateNotFound",
         f"no certificate {number} in this registry. Check the number; if it was issued "
         "recently, compare with when its issuer last published (details.publishers).",
-        details={"publishers": [
-            {**issuer_json(p), "certificates": p.certificates} for p in lookup.publishers(session)
-        ]},
+        details={
+            "publishers": [
+                {**issuer_json(p), "certificates": p.certificates}
+                for p in lookup.publishers(session)
+            ]
+        },
     )
 
 
@@ -91,7 +109,9 @@ def parse_day(value: str | None, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
-        raise APIError(400, "InvalidDate", f"{name} must be a date as YYYY-MM-DD, not {value!r}") from exc
+        raise APIError(
+            400, "InvalidDate", f"{name} must be a date as YYYY-MM-DD, not {value!r}"
+        ) from exc
 
 
 def load_certificate(number: str) -> lookup.CertificateState:
@@ -104,9 +124,12 @@ def load_certificate(number: str) -> lookup.CertificateState:
     except lookup.CertificateNotFound as exc:
         raise not_found(number) from exc
     except lookup.AmbiguousNumber as exc:
-        raise APIError(409, "AmbiguousNumber",
-                       f"{len(exc.issuers)} issuers use number {number}; add ?issuer=",
-                       details={"issuers": exc.issuers}) from exc
+        raise APIError(
+            409,
+            "AmbiguousNumber",
+            f"{len(exc.issuers)} issuers use number {number}; add ?issuer=",
+            details={"issuers": exc.issuers},
+        ) from exc
 
 
 def certificate_json(cert: lookup.CertificateState) -> dict[str, Any]:
@@ -129,7 +152,8 @@ def cached(response: Response, *parts: object, max_age: int = LOOKUP_MAX_AGE) ->
     response.set_etag(tag)
     response.cache_control.public = True
     response.cache_control.max_age = max_age
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 @bp.get("/certificates/<number>")
@@ -149,16 +173,24 @@ def get_certificate(number: str) -> Response:
             "note": _at_note(answer),
         }
     now_day = today(cert.checked_at)
-    return cached(jsonify(body), cert.issuer.id, number, cert.current.log_index, now_day,
-                  request.args.get("at"))
+    return cached(
+        jsonify(body),
+        cert.issuer.id,
+        number,
+        cert.current.log_index,
+        now_day,
+        request.args.get("at"),
+    )
 
 
 def _at_note(answer: lookup.StatusOnDate) -> str:
     if answer.status is None:
         return "the certificate had not been issued on that day"
     if answer.status != answer.status_as_known:
-        return ("the registry learned of this status after that day; on that day it would "
-                "have answered status_as_known_then")
+        return (
+            "the registry learned of this status after that day; on that day it would "
+            "have answered status_as_known_then"
+        )
     return "the registry knew this status on that day"
 
 
@@ -169,18 +201,21 @@ def get_history(number: str) -> Response:
     versions = []
     for version in cert.history:
         rec = version.record
-        versions.append({
-            **version_json(version),
-            "status": rec.status,
-            "status_reason": rec.status_reason,
-            "status_effective_date": rec.status_effective_date.isoformat()
-            if rec.status_effective_date else None,
-            "effective_from": rec.effective_from.isoformat(),
-            "tier": rec.tier,
-            "issue_date": rec.issue_date.isoformat(),
-            "expiry_date": rec.expiry_date.isoformat(),
-            "envelope": version.envelope,
-        })
+        versions.append(
+            {
+                **version_json(version),
+                "status": rec.status,
+                "status_reason": rec.status_reason,
+                "status_effective_date": rec.status_effective_date.isoformat()
+                if rec.status_effective_date
+                else None,
+                "effective_from": rec.effective_from.isoformat(),
+                "tier": rec.tier,
+                "issue_date": rec.issue_date.isoformat(),
+                "expiry_date": rec.expiry_date.isoformat(),
+                "envelope": version.envelope,
+            }
+        )
     body = {"certificate_number": number, "issuer": issuer_json(cert.issuer), "versions": versions}
     return cached(jsonify(body), "history", cert.issuer.id, number, cert.current.log_index)
 
@@ -191,26 +226,36 @@ def get_organisation(uscc: str) -> Response:
     try:
         validate_uscc(uscc)
     except USCCInvalid as exc:
-        raise APIError(400, "InvalidUSCC", str(exc),
-                       details={"expected_check_character": exc.expected}) from exc
+        raise APIError(
+            400, "InvalidUSCC", str(exc), details={"expected_check_character": exc.expected}
+        ) from exc
     now = registry().clock()
     view = lookup.organisation(db(), uscc, today(now))
     if view is None:
-        raise APIError(404, "OrganisationNotFound", f"no certificates for USCC {uscc} in this registry")
+        raise APIError(
+            404, "OrganisationNotFound", f"no certificates for USCC {uscc} in this registry"
+        )
     body = {
         "uscc": view.uscc,
         "name": view.name,
         "former_names": list(view.former_names),
         "certificates": [
-            {"certificate_number": c.certificate_number, "issuer": c.issuer_id,
-             "scheme": c.scheme, "tier": c.tier, "status": status_json(status),
-             "expiry_date": c.expiry_date.isoformat(), "version": c.version}
+            {
+                "certificate_number": c.certificate_number,
+                "issuer": c.issuer_id,
+                "scheme": c.scheme,
+                "tier": c.tier,
+                "status": status_json(status),
+                "expiry_date": c.expiry_date.isoformat(),
+                "version": c.version,
+            }
             for c, status in view.certificates
         ],
         "checked_at": iso_time(now),
     }
-    return cached(jsonify(body), "org", uscc, tuple(c.log_index for c, _ in view.certificates),
-                  today(now))
+    return cached(
+        jsonify(body), "org", uscc, tuple(c.log_index for c, _ in view.certificates), today(now)
+    )
 
 
 @bp.get("/issuers")
@@ -218,8 +263,9 @@ def get_issuers() -> Response:
     """Every issuer publishing here and when each last pushed."""
     publishers = lookup.publishers(db())
     body = {"issuers": [{**issuer_json(p), "certificates": p.certificates} for p in publishers]}
-    return cached(jsonify(body), "issuers", tuple((p.id, p.last_push_at) for p in publishers),
-                  max_age=10)
+    return cached(
+        jsonify(body), "issuers", tuple((p.id, p.last_push_at) for p in publishers), max_age=10
+    )
 
 
 @bp.after_request

@@ -15,8 +15,15 @@ API_PREFIXES = ("/api/", "/log/", "/.well-known/")
 class APIError(Exception):
     """An error answered to the client: HTTP status, stable code, human message."""
 
-    def __init__(self, status: int, code: str, message: str, *,
-                 details: Any = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -55,8 +62,7 @@ def error_response(error: APIError) -> Response:
             body["details"] = error.details
         response = jsonify({"error": body})
     else:
-        response = Response(
-            render_template("error.html", error=error), mimetype="text/html")
+        response = Response(render_template("error.html", error=error), mimetype="text/html")
     response.status_code = error.status
     for name, value in error.headers.items():
         response.headers[name] = value
@@ -74,14 +80,25 @@ def init_app(app: Flask) -> None:
     def _http_error(error: HTTPException) -> Response:
         status = error.code or 500
         headers = {k: v for k, v in error.get_headers() if k.lower() == "retry-after"}
-        return error_response(APIError(status, HTTP_CODES.get(status, "HTTPError"),
-                                       error.description or "", headers=headers))
+        return error_response(
+            APIError(
+                status,
+                HTTP_CODES.get(status, "HTTPError"),
+                error.description or "",
+                headers=headers,
+            )
+        )
 
     @app.errorhandler(OperationalError)
     def _database_busy(error: OperationalError) -> Response:
         # A locked SQLite database or a lost PostgreSQL connection: nothing was committed, so
         # the client may retry (pushes are idempotent).
         app.logger.warning("database unavailable: %s", error)
-        return error_response(APIError(503, "Unavailable",
-                                       "the database is busy; nothing was stored, retry shortly",
-                                       headers={"Retry-After": "1"}))
+        return error_response(
+            APIError(
+                503,
+                "Unavailable",
+                "the database is busy; nothing was stored, retry shortly",
+                headers={"Retry-After": "1"},
+            )
+        )

@@ -27,9 +27,11 @@ def push_records() -> tuple[Response, int]:
         if not body:
             raise APIError(400, "EmptyBatch", "the batch holds no envelopes")
         if len(body) > state.settings.max_batch:
-            raise APIError(413, "BatchTooLarge",
-                           f"a batch holds at most {state.settings.max_batch} envelopes, "
-                           f"not {len(body)}")
+            raise APIError(
+                413,
+                "BatchTooLarge",
+                f"a batch holds at most {state.settings.max_batch} envelopes, not {len(body)}",
+            )
         envelopes = body
     elif isinstance(body, dict):
         envelopes = [body]
@@ -52,8 +54,11 @@ def push_rollover() -> tuple[Response, int]:
     """Apply an issuer's key-rollover statement ``{"statement": {...}, "signature": {...}}``."""
     body = json_body()
     if not isinstance(body, dict) or set(body) != {"statement", "signature"}:
-        raise APIError(400, "MalformedEnvelope",
-                       'a rollover is an object with exactly "statement" and "signature"')
+        raise APIError(
+            400,
+            "MalformedEnvelope",
+            'a rollover is an object with exactly "statement" and "signature"',
+        )
     session = db()
     state = registry()
     try:
@@ -70,6 +75,11 @@ def _refresh_checkpoint() -> None:
     """Sign a checkpoint over new entries if the last one is older than the interval."""
     state = registry()
     session = db()
-    transparency.fresh_checkpoint(session, state.log_signer, state.settings.log_origin,
-                                  state.settings.checkpoint_interval, state.clock())
+    transparency.fresh_checkpoint(
+        session,
+        state.log_signer,
+        state.settings.log_origin,
+        state.settings.checkpoint_interval,
+        state.clock(),
+    )
     session.commit()

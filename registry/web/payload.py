@@ -17,13 +17,17 @@ def json_body() -> object:
             400 when it is not valid I-JSON (duplicate keys included).
     """
     if request.mimetype != "application/json":
-        raise APIError(415, "UnsupportedMediaType",
-                       f"send Content-Type: application/json, not {request.mimetype or 'nothing'!r}")
+        raise APIError(
+            415,
+            "UnsupportedMediaType",
+            f"send Content-Type: application/json, not {request.mimetype or 'nothing'!r}",
+        )
     try:
         data = request.get_data(cache=False)
     except RequestEntityTooLarge as exc:
-        raise APIError(413, "PayloadTooLarge",
-                       f"the body is larger than {request.max_content_length} bytes") from exc
+        raise APIError(
+            413, "PayloadTooLarge", f"the body is larger than {request.max_content_length} bytes"
+        ) from exc
     if not data:
         raise APIError(400, "MalformedJSON", "the body is empty")
     try:

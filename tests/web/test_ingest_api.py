@@ -34,8 +34,9 @@ def codes(report: dict[str, Any], position: int = 0) -> list[str]:
     return [e["code"] for e in report["results"][position].get("errors", [])]
 
 
-def test_accepts_a_signed_record_and_commits_it(client: FlaskClient, make_envelope: MakeEnvelope,
-                                                state: Registry) -> None:
+def test_accepts_a_signed_record_and_commits_it(
+    client: FlaskClient, make_envelope: MakeEnvelope, state: Registry
+) -> None:
     status, report = push(client, make_envelope())
     assert status == 201
     assert report["accepted"] == 1
@@ -47,11 +48,13 @@ def test_accepts_a_signed_record_and_commits_it(client: FlaskClient, make_envelo
         stored = session.execute(select(RecordVersion)).scalar_one()
         assert json.loads(stored.envelope)["record"]["certificate_number"] == "CQC-ASS-2024-000123"
         entry = session.get(LogEntry, 1)
-        assert entry is not None and entry.data == stored.envelope
+        assert entry is not None
+        assert entry.data == stored.envelope
 
 
-def test_stores_the_exact_canonical_bytes(client: FlaskClient, make_envelope: MakeEnvelope,
-                                          state: Registry) -> None:
+def test_stores_the_exact_canonical_bytes(
+    client: FlaskClient, make_envelope: MakeEnvelope, state: Registry
+) -> None:
     from registry.crypto.jcs import canonicalize
 
     envelope = make_envelope()
@@ -61,8 +64,9 @@ def test_stores_the_exact_canonical_bytes(client: FlaskClient, make_envelope: Ma
     assert stored == canonicalize(envelope)
 
 
-def test_duplicate_push_is_idempotent(client: FlaskClient, make_envelope: MakeEnvelope,
-                                      state: Registry) -> None:
+def test_duplicate_push_is_idempotent(
+    client: FlaskClient, make_envelope: MakeEnvelope, state: Registry
+) -> None:
     envelope = make_envelope()
     assert push(client, envelope)[0] == 201
     status, report = push(client, envelope)
@@ -73,12 +77,19 @@ def test_duplicate_push_is_idempotent(client: FlaskClient, make_envelope: MakeEn
         assert session.execute(select(func.count()).select_from(LogEntry)).scalar_one() == 2
 
 
-def test_higher_version_supersedes(client: FlaskClient, make_envelope: MakeEnvelope,
-                                   state: Registry) -> None:
+def test_higher_version_supersedes(
+    client: FlaskClient, make_envelope: MakeEnvelope, state: Registry
+) -> None:
     push(client, make_envelope())
-    status, _ = push(client, make_envelope(version=2, status="suspended",
-                                           status_reason="年度监督审核未按期进行",
-                                           status_effective_date="2026-02-01"))
+    status, _ = push(
+        client,
+        make_envelope(
+            version=2,
+            status="suspended",
+            status_reason="年度监督审核未按期进行",
+            status_effective_date="2026-02-01",
+        ),
+    )
     assert status == 201
     with state.sessions() as session:
         cert = session.execute(select(Certificate)).scalar_one()
@@ -92,8 +103,9 @@ def test_higher_version_supersedes(client: FlaskClient, make_envelope: MakeEnvel
         (1, 1, "other content"),
     ],
 )
-def test_stale_versions_are_rejected(client: FlaskClient, make_envelope: MakeEnvelope,
-                                     first: int, second: int, message: str) -> None:
+def test_stale_versions_are_rejected(
+    client: FlaskClient, make_envelope: MakeEnvelope, first: int, second: int, message: str
+) -> None:
     push(client, make_envelope(version=first))
     status, report = push(client, make_envelope(version=second, scope="家用电器的维修服务"))
     assert status == 422
@@ -108,16 +120,22 @@ def test_batch_answers_per_item(client: FlaskClient, make_envelope: MakeEnvelope
     bad["record"]["scope"] = "被篡改的范围"
     status, report = push(client, [good, bad, other, good])
     assert status == 200
-    assert [r["outcome"] for r in report["results"]] == ["accepted", "rejected", "accepted", "duplicate"]
+    assert [r["outcome"] for r in report["results"]] == [
+        "accepted",
+        "rejected",
+        "accepted",
+        "duplicate",
+    ]
     assert codes(report, 1) == ["BadSignature"]
     assert (report["accepted"], report["rejected"], report["duplicate"]) == (2, 1, 1)
 
 
-def test_versions_in_one_batch_apply_in_order(client: FlaskClient, make_envelope: MakeEnvelope,
-                                              state: Registry) -> None:
+def test_versions_in_one_batch_apply_in_order(
+    client: FlaskClient, make_envelope: MakeEnvelope, state: Registry
+) -> None:
     v1 = make_envelope()
     v2 = make_envelope(version=2, tier="四星级", score={"value": 91, "scale": 100})
-    status, report = push(client, [v1, v2])
+    _, report = push(client, [v1, v2])
     assert [r["outcome"] for r in report["results"]] == ["accepted", "accepted"]
     with state.sessions() as session:
         assert session.execute(select(Certificate.tier)).scalar_one() == "四星级"
@@ -125,10 +143,13 @@ def test_versions_in_one_batch_apply_in_order(client: FlaskClient, make_envelope
 
 def test_unknown_issuer_and_key(client: FlaskClient, signer: Signer) -> None:
     stranger = Signer(PrivateKey.from_seed(b"a-key-nobody-registered-00000000"))
-    status, report = push(client, [
-        stranger.envelope(record_json(issuer="CNCA-R-1999-999")),
-        stranger.envelope(record_json()),
-    ])
+    _, report = push(
+        client,
+        [
+            stranger.envelope(record_json(issuer="CNCA-R-1999-999")),
+            stranger.envelope(record_json()),
+        ],
+    )
     assert codes(report, 0) == ["UnknownIssuer"]
     assert codes(report, 1) == ["UnknownKey"]
 
@@ -169,8 +190,9 @@ def test_scan_token_must_agree_with_the_record(client: FlaskClient, signer: Sign
         (b"", "application/json", 400, "MalformedJSON"),
     ],
 )
-def test_bad_requests_get_clear_errors(client: FlaskClient, body: bytes, content_type: str,
-                                       status: int, code: str) -> None:
+def test_bad_requests_get_clear_errors(
+    client: FlaskClient, body: bytes, content_type: str, status: int, code: str
+) -> None:
     response = client.post("/api/v1/records", data=body, content_type=content_type)
     assert response.status_code == status
     assert response.get_json()["error"]["code"] == code
@@ -183,20 +205,23 @@ def test_envelope_shape_is_checked(client: FlaskClient, signer: Signer) -> None:
     assert codes(report, 1) == ["MalformedEnvelope"]
 
 
-def test_batch_size_and_body_size_limits(fresh_app_factory: Callable[..., Flask],
-                                         signer: Signer) -> None:
+def test_batch_size_and_body_size_limits(
+    fresh_app_factory: Callable[..., Flask], signer: Signer
+) -> None:
     app = fresh_app_factory(max_batch=2, max_body_bytes=4096)
     client = app.test_client()
     response = client.post("/api/v1/records", json=[{}, {}, {}])
     assert (response.status_code, response.get_json()["error"]["code"]) == (413, "BatchTooLarge")
-    response = client.post("/api/v1/records", data=b"[" + b" " * 5000 + b"]",
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/records", data=b"[" + b" " * 5000 + b"]", content_type="application/json"
+    )
     assert (response.status_code, response.get_json()["error"]["code"]) == (413, "PayloadTooLarge")
     app.extensions["registry"].engine.dispose()
 
 
-def test_a_changed_byte_anywhere_is_rejected(client: FlaskClient, make_envelope: MakeEnvelope,
-                                             state: Registry) -> None:
+def test_a_changed_byte_anywhere_is_rejected(
+    client: FlaskClient, make_envelope: MakeEnvelope, state: Registry
+) -> None:
     """Every one-byte change to the pushed bytes is either not JSON (400) or rejected."""
     original = json.dumps(make_envelope(), ensure_ascii=False).encode()
     variants: list[object] = []
@@ -221,10 +246,13 @@ def test_a_changed_byte_anywhere_is_rejected(client: FlaskClient, make_envelope:
     assert accepted == 0
 
 
-def test_key_rollover(client: FlaskClient, make_envelope: MakeEnvelope, signer: Signer,
-                      clock: Clock) -> None:
+def test_key_rollover(
+    client: FlaskClient, make_envelope: MakeEnvelope, signer: Signer, clock: Clock
+) -> None:
     new_key = PrivateKey.from_seed(b"issuer-one-second-key-for-tests0")
-    statement = signer.rollover(ISSUER_ID, new_key.public_key, valid_from=clock.now, issued_at=clock.now)
+    statement = signer.rollover(
+        ISSUER_ID, new_key.public_key, valid_from=clock.now, issued_at=clock.now
+    )
     response = client.post("/api/v1/keys/rollover", json=statement)
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["kid"] == new_key.public_key.thumbprint
@@ -237,8 +265,9 @@ def test_key_rollover(client: FlaskClient, make_envelope: MakeEnvelope, signer: 
     assert status == 201
 
 
-def test_rollover_signed_by_a_stranger_is_refused(client: FlaskClient, signer: Signer,
-                                                  clock: Clock) -> None:
+def test_rollover_signed_by_a_stranger_is_refused(
+    client: FlaskClient, signer: Signer, clock: Clock
+) -> None:
     stranger = Signer(PrivateKey.from_seed(b"a-key-nobody-registered-00000000"))
     statement = stranger.rollover(ISSUER_ID, stranger.key.public_key, valid_from=clock.now)
     response = client.post("/api/v1/keys/rollover", json=statement)
@@ -250,13 +279,20 @@ def test_rollover_signed_by_a_stranger_is_refused(client: FlaskClient, signer: S
 
 
 def test_key_compromise_rejects_later_pushes_and_flags_earlier_records(
-    client: FlaskClient, make_envelope: MakeEnvelope, signer: Signer, state: Registry,
+    client: FlaskClient,
+    make_envelope: MakeEnvelope,
+    signer: Signer,
+    state: Registry,
     clock: Clock,
 ) -> None:
     push(client, make_envelope())
     with state.sessions() as session:
-        mark_compromised(session, signer.key.public_key.thumbprint,
-                         since=clock.now - dt.timedelta(hours=1), now=clock.now)
+        mark_compromised(
+            session,
+            signer.key.public_key.thumbprint,
+            since=clock.now - dt.timedelta(hours=1),
+            now=clock.now,
+        )
         session.commit()
     _, report = push(client, make_envelope(certificate_number="CQC-ASS-2024-000999"))
     assert codes(report) == ["KeyCompromised"]
@@ -268,7 +304,9 @@ def test_key_compromise_rejects_later_pushes_and_flags_earlier_records(
 
 
 def test_concurrent_pushes_of_one_certificate_cannot_both_win(
-    app: Flask, make_envelope: MakeEnvelope, state: Registry,
+    app: Flask,
+    make_envelope: MakeEnvelope,
+    state: Registry,
 ) -> None:
     push(app.test_client(), make_envelope())
     contenders = [make_envelope(version=2, scope=f"售后服务（方案{i}）") for i in range(6)]
@@ -288,20 +326,28 @@ def test_concurrent_pushes_of_one_certificate_cannot_both_win(
         t.join()
     assert sorted(outcomes) == ["accepted"] + ["rejected"] * 5
     with state.sessions() as session:
-        assert session.execute(
-            select(func.count()).select_from(RecordVersion).where(RecordVersion.version == 2)
-        ).scalar_one() == 1
+        assert (
+            session.execute(
+                select(func.count()).select_from(RecordVersion).where(RecordVersion.version == 2)
+            ).scalar_one()
+            == 1
+        )
 
 
 def test_log_indices_have_no_gaps_under_concurrent_pushes(
-    app: Flask, make_envelope: MakeEnvelope, state: Registry,
+    app: Flask,
+    make_envelope: MakeEnvelope,
+    state: Registry,
 ) -> None:
-    batches = [[make_envelope(certificate_number=f"CQC-ASS-2024-{t:02d}{i:04d}") for i in range(5)]
-               for t in range(8)]
+    batches = [
+        [make_envelope(certificate_number=f"CQC-ASS-2024-{t:02d}{i:04d}") for i in range(5)]
+        for t in range(8)
+    ]
 
     def run(batch: list[dict[str, Any]]) -> None:
         status, report = push(app.test_client(), batch)
-        assert status == 200 and report["accepted"] == len(batch)
+        assert status == 200
+        assert report["accepted"] == len(batch)
 
     threads = [threading.Thread(target=run, args=(b,)) for b in batches]
     for t in threads:
