@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Mapping
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 from urllib.parse import urlencode
 
 from flask import Flask, Response, g, request
@@ -42,16 +42,16 @@ class CatalogueError(ValueError):
     """The message modules disagree: a msgid is defined twice, or a text is missing."""
 
 
-def load_catalogue() -> Mapping[str, tuple[str, str]]:
-    """Merge the ``MESSAGES`` of every module in :mod:`registry.web.messages`.
+def load_catalogue(package: ModuleType = messages) -> Mapping[str, tuple[str, str]]:
+    """Merge the ``MESSAGES`` of every module in ``package`` (:mod:`registry.web.messages`).
 
     Raises:
         CatalogueError: a msgid appears in two modules, or has an empty text.
     """
     merged: dict[str, tuple[str, str]] = {}
     owner: dict[str, str] = {}
-    for info in sorted(pkgutil.iter_modules(messages.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{messages.__name__}.{info.name}")
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
         table: dict[str, tuple[str, str]] = getattr(module, "MESSAGES", {})
         for msgid, texts in table.items():
             if msgid in merged:

@@ -2,14 +2,8 @@
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "base.registry_name": ("服务认证证书公共查询", "Service Certificate Registry"),
-    "base.registry_tagline": (
-        "售后服务与顾客满意认证证书，由认证机构签名发布，任何人可查验。",
-        "After-sales service and customer satisfaction certificates, signed by their "
-        "certification bodies, open for anyone to check.",
-    ),
     "base.skip_to_content": ("跳到正文", "Skip to content"),
     "base.language": ("语言", "Language"),
-    "base.home": ("首页", "Home"),
     "base.footer_open_data": ("开放数据与核验", "Open data and verification"),
     "base.footer_api": ("接口说明（OpenAPI）", "API description (OpenAPI)"),
     "base.footer_checkpoint": ("透明日志检查点", "Transparency log checkpoint"),
@@ -19,6 +13,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Every certificate version shown here is signed by its issuer and written to a "
         "publicly verifiable transparency log.",
     ),
+    "base.cst": ("北京时间", "China Standard Time"),
+    "base.checked_at": ("查询时间：{time}", "Checked at {time}"),
     "error.title": ("出错了", "Something went wrong"),
     "error.status": ("错误 {status}", "Error {status}"),
     "error.code": ("错误代码", "Error code"),

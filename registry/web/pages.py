@@ -1,0 +1,150 @@
+"""The public pages: home, search, a certificate (now or on a date), an organisation, and an
+honest "not found".
+
+Views only translate HTTP to :mod:`registry.services` and render templates; every page works
+without JavaScript and is cacheable for a minute (:data:`PAGE_MAX_AGE`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, render_template, request
+
+from registry.app import db, registry
+from registry.domain.schemes import find_scheme
+from registry.domain.status import Status
+from registry.domain.uscc import USCCInvalid, validate_uscc
+from registry.services import lookup
+from registry.web.i18n import gettext
+
+bp = Blueprint("pages", __name__)
+
+#: Pages change when an issuer pushes; a minute of caching matches the JSON API.
+PAGE_MAX_AGE = 60
+
+#: China Standard Time. China has kept UTC+8 without daylight saving since 1991, so a fixed
+#: offset is exact and needs no tz database.
+CST = dt.timezone(dt.timedelta(hours=8), "CST")
+
+#: The verdict banner's colour class per status (see registry.css).
+VERDICT_CLASS = {status: f"verdict--{status.value}" for status in Status}
+
+
+def china_today(now: dt.datetime) -> dt.date:
+    """The civil date in China at ``now``: certificates are dated in their own calendar."""
+    return now.astimezone(CST).date()
+
+
+@bp.app_template_filter("cst")
+def cst_time(moment: dt.datetime | None) -> str:
+    """``moment`` as ``YYYY-MM-DD HH:MM`` in China Standard Time, with the zone named."""
+    if moment is None:
+        return "—"
+    return f"{moment.astimezone(CST):%Y-%m-%d %H:%M} {gettext('base.cst')}"
+
+
+@bp.app_template_filter("day")
+def iso_day(day: dt.date | None) -> str:
+    """A date as ISO 8601 ``YYYY-MM-DD`` (unambiguous in both languages), or a dash."""
+    return day.isoformat() if day is not None else "—"
+
+
+@bp.app_context_processor
+def _page_globals() -> dict[str, object]:
+    return {"find_scheme": find_scheme, "verdict_class": VERDICT_CLASS}
+
+
+@bp.after_request
+def _cache(response: Response) -> Response:
+    # Short public caching; i18n marks the response private when it sets the language cookie.
+    if response.status_code in (200, 404):
+        response.cache_control.public = True
+        response.cache_control.max_age = PAGE_MAX_AGE
+    return response
+
+
+@bp.get("/")
+def home() -> str:
+    """The search box."""
+    return render_template("home.html")
+
+
+@bp.get("/c/<number>")
+def certificate(number: str) -> Response | tuple[str, int]:
+    """A certificate's verdict, facts and history; ``?at=YYYY-MM-DD`` adds its status that day;
+    ``?issuer=`` picks one issuer when several use the number.
+
+    Answers 404 with the publishers when the number is unknown, and a chooser when it is
+    ambiguous.
+    """
+    session = db()
+    now = registry().clock()
+    today = china_today(now)
+    issuer = request.args.get("issuer") or None
+    try:
+        cert = lookup.certificate(session, number, issuer, now, today)
+    except lookup.CertificateNotFound:
+        return not_found("certificate", number)
+    except lookup.AmbiguousNumber as exc:
+        issuers = [lookup.issuer_info(session, issuer_id) for issuer_id in exc.issuers]
+        return render_template("choose_issuer.html", number=number, issuers=issuers), 200
+
+    at_text = request.args.get("at", "").strip()
+    at_answer: lookup.StatusOnDate | None = None
+    at_error = False
+    if at_text:
+        try:
+            at_answer = lookup.status_at(cert.history, dt.date.fromisoformat(at_text))
+        except ValueError:
+            at_error = True
+    record = cert.current.record
+    surveillance_overdue = (
+        record.surveillance is not None
+        and record.surveillance.next_due_date is not None
+        and record.surveillance.next_due_date < today
+        and cert.status in (Status.VALID, Status.SUSPENDED)
+    )
+    html = render_template(
+        "certificate.html",
+        cert=cert,
+        record=record,
+        scheme=record.scheme_def,
+        tier=record.tier_def,
+        chosen_issuer=issuer,
+        today=today,
+        surveillance_overdue=surveillance_overdue,
+        at_text=at_text,
+        at_answer=at_answer,
+        at_error=at_error,
+    )
+    return html, 400 if at_error else 200
+
+
+@bp.get("/o/<uscc>")
+def organisation(uscc: str) -> str | tuple[str, int]:
+    """An organisation by USCC with all its certificates; 404 with the publishers if unknown,
+    or with the expected check character if the code itself is wrong."""
+    try:
+        validate_uscc(uscc)
+    except USCCInvalid as exc:
+        return not_found("organisation", uscc, uscc_problem=exc)
+    now = registry().clock()
+    view = lookup.organisation(db(), uscc, china_today(now))
+    if view is None:
+        return not_found("organisation", uscc)
+    return render_template("organisation.html", org=view, checked_at=now)
+
+
+def not_found(kind: str, wanted: str, uscc_problem: USCCInvalid | None = None) -> tuple[str, int]:
+    """The honest 404: what was asked, and who publishes here and when each last pushed, so a
+    reader can tell a fake number from one not uploaded yet."""
+    html = render_template(
+        "not_found.html",
+        kind=kind,
+        wanted=wanted,
+        uscc_problem=uscc_problem,
+        publishers=lookup.publishers(db()),
+        checked_at=registry().clock(),
+    )
+    return html, 404

@@ -1,0 +1,139 @@
+"""The message catalogue: complete for every template, consistent, and strict about owners."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import string
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from registry.app import TEMPLATES
+from registry.web import i18n
+
+#: ``_("msgid")`` or ``_('msgid')`` in a template, with or without format arguments.
+MSGID_CALL = re.compile(r"""\b_\(\s*(["'])([^"']+)\1""")
+WEB = Path(i18n.__file__).resolve().parent
+TEMPLATE_FILES = sorted(TEMPLATES.rglob("*.html"))
+
+
+def msgids_in_templates() -> set[str]:
+    return {m.group(2) for path in TEMPLATE_FILES for m in MSGID_CALL.finditer(path.read_text())}
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("template", TEMPLATE_FILES, ids=lambda p: p.name)
+def test_every_msgid_in_a_template_is_in_the_catalogue(template: Path) -> None:
+    used = {m.group(2) for m in MSGID_CALL.finditer(template.read_text())}
+    missing = sorted(used - set(i18n.CATALOGUE))
+    assert not missing, f"{template.name} uses msgids missing from registry/web/messages: {missing}"
+
+
+def test_the_scan_finds_the_msgids_of_the_base_template() -> None:
+    # Guards the regex itself: a scan that finds nothing would pass the test above vacuously.
+    assert {"base.registry_name", "base.footer_api", "error.not_found"} <= msgids_in_templates()
+
+
+def test_every_msgid_is_used_somewhere() -> None:
+    python = "".join(p.read_text() for p in WEB.rglob("*.py") if "messages" not in p.parts)
+    unused = sorted(
+        msgid
+        for msgid in i18n.CATALOGUE
+        if msgid not in msgids_in_templates()
+        and f'"{msgid}"' not in python
+        and f"'{msgid}'" not in python
+    )
+    assert not unused, f"dead messages, delete them: {unused}"
+
+
+@pytest.mark.parametrize("msgid", sorted(i18n.CATALOGUE))
+def test_both_languages_have_the_same_fields(msgid: str) -> None:
+    zh, en = i18n.CATALOGUE[msgid]
+    assert zh.strip()
+    assert en.strip()
+    assert fields(zh) == fields(en), f"{msgid}: {{fields}} differ between zh and en"
+
+
+def test_msgids_start_with_their_feature() -> None:
+    for msgid in i18n.CATALOGUE:
+        assert re.fullmatch(r"[a-z]+(\.[a-z0-9_]+)+", msgid), msgid
+
+
+def write_package(root: Path, name: str, modules: dict[str, str]) -> None:
+    package = root / name
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for module, body in modules.items():
+        (package / f"{module}.py").write_text(body)
+
+
+def test_a_msgid_defined_twice_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_package(
+        tmp_path,
+        "dup_messages",
+        {
+            "alpha": 'MESSAGES = {"alpha.title": ("甲", "A"), "shared.ok": ("好", "OK")}\n',
+            "beta": 'MESSAGES = {"shared.ok": ("行", "Fine")}\n',
+        },
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(i18n.CatalogueError, match=r"shared\.ok.*alpha.*beta"):
+        i18n.load_catalogue(importlib.import_module("dup_messages"))
+
+
+@pytest.mark.parametrize("texts", [("只有中文",), ("中文", ""), ("", "English only")])
+def test_a_message_without_both_texts_is_an_error(
+    texts: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"half_messages_{len(texts)}_{len(texts[0])}"
+    write_package(tmp_path, name, {"one": f"MESSAGES = {{'one.x': {texts!r}}}\n"})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(i18n.CatalogueError, match=r"one\.x"):
+        i18n.load_catalogue(importlib.import_module(name))
+
+
+def test_separate_modules_merge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_package(
+        tmp_path,
+        "ok_messages",
+        {
+            "alpha": 'MESSAGES = {"alpha.title": ("甲", "A")}\n',
+            "scan": 'MESSAGES = {"scan.title": ("扫码", "Scan")}\n',
+        },
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    catalogue = i18n.load_catalogue(importlib.import_module("ok_messages"))
+    assert dict(catalogue) == {"alpha.title": ("甲", "A"), "scan.title": ("扫码", "Scan")}
+
+
+@pytest.mark.parametrize(
+    ("url", "language", "expected"),
+    [
+        ("/c/A-1", "en", "/c/A-1?lang=en"),
+        ("/c/A-1?at=2025-01-01&lang=zh", "en", "/c/A-1?at=2025-01-01&lang=en"),
+        (
+            "/search?q=%E6%B5%B7%E5%B7%9D&status=valid&status=suspended",
+            "zh",
+            "/search?q=%E6%B5%B7%E5%B7%9D&status=valid&status=suspended&lang=zh",
+        ),
+    ],
+)
+def test_url_in_keeps_the_current_url(app: Flask, url: str, language: str, expected: str) -> None:
+    with app.test_request_context(url):
+        assert i18n.url_in(language) == expected
+
+
+@pytest.mark.parametrize(("url", "expected"), [("/?lang=en", "Reason: x"), ("/", "原因：x")])
+def test_gettext_fills_fields_in_the_request_language(app: Flask, url: str, expected: str) -> None:
+    with app.test_request_context(url):
+        assert i18n.gettext("cert.reason", reason="x") == expected
+
+
+def test_gettext_of_an_unknown_msgid_fails_loudly(app: Flask) -> None:
+    with app.test_request_context("/"), pytest.raises(KeyError):
+        i18n.gettext("nowhere.to_be_found")
