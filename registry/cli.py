@@ -11,6 +11,8 @@ import datetime as dt
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +35,23 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from exc
 
 
-def _session(settings: Settings) -> Session:
-    return make_sessionmaker(make_engine(settings.database_url))()
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    """A session on a private engine, disposed afterwards (a CLI run holds no pool)."""
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _upgrade(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        schema.upgrade(engine)
+    finally:
+        engine.dispose()
 
 
 def _passphrase(env_var: str | None) -> bytes | None:
@@ -79,13 +96,13 @@ def db_group() -> None:
 def db_upgrade() -> None:
     """Migrate the database to the newest schema."""
     settings = _settings()
-    schema.upgrade(make_engine(settings.database_url))
+    _upgrade(settings)
     click.echo(f"database at revision {schema.head_revision()}")
 
 
 def initialise(settings: Settings) -> None:
     """Migrate the database and create the log key if there is none."""
-    schema.upgrade(make_engine(settings.database_url))
+    _upgrade(settings)
     log_key = settings.keys_path / LOG_KEY_FILE
     if not log_key.exists():
         passphrase = settings.log_key_passphrase.encode() if settings.log_key_passphrase else None
@@ -338,6 +355,8 @@ def demo(host: str, port: int, count: int, no_serve: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     summary = load_demo(app, count=count, today=dt.date.today())
     click.echo(summary)
-    if not no_serve:
+    if no_serve:
+        app.extensions["registry"].engine.dispose()
+    else:
         click.echo(f"serving on http://{host}:{port}/")
         app.run(host=host, port=port, threaded=True)

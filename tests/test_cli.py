@@ -1,0 +1,223 @@
+"""The `registry` command: the operator's and the issuer's workflows end to end."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from sqlalchemy import func, select
+
+from registry.app import utc_now
+from registry.cli import main
+from registry.store.models import Certificate
+from tests.conftest import record_json
+from tests.live_server import serve
+
+
+@pytest.fixture
+def live_app(app: Flask) -> Flask:
+    """The app on the real clock: the CLI registers keys at the real time."""
+    app.extensions["registry"].clock = utc_now
+    return app
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "REGISTRY_DATABASE_URL": database_url,
+        "REGISTRY_KEYS_PATH": str(tmp_path / "keys"),
+        "REGISTRY_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+
+
+def run(runner: CliRunner, env: dict[str, str], *args: str) -> str:
+    result = runner.invoke(main, list(args), env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_keys_generate_writes_a_private_key_readable_only_by_its_owner(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path
+) -> None:
+    output = run(runner, env, "keys", "generate", "issuer-a")
+    pem = tmp_path / "keys" / "issuer-a.pem"
+    assert stat.S_IMODE(pem.stat().st_mode) == 0o600
+    jwk = json.loads((tmp_path / "keys" / "issuer-a.jwk.json").read_text())
+    assert jwk["kty"] == "OKP"
+    assert jwk["kid"] in output
+    again = runner.invoke(main, ["keys", "generate", "issuer-a"], env=env)
+    assert again.exit_code != 0
+    assert "refusing to overwrite" in again.output
+
+
+def test_keys_generate_with_a_passphrase(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**env, "KEY_PASS": "correct horse"}
+    run(runner, env, "keys", "generate", "locked", "--passphrase-env", "KEY_PASS")
+    pem = (tmp_path / "keys" / "locked.pem").read_bytes()
+    assert b"ENCRYPTED" in pem
+    source = tmp_path / "records.json"
+    source.write_text(json.dumps([record_json()], ensure_ascii=False))
+    wrong = runner.invoke(
+        main, ["sign", str(source), "--key", str(tmp_path / "keys" / "locked.pem")], env=env
+    )
+    assert wrong.exit_code != 0
+
+
+def test_issuer_workflow_sign_and_push(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path, live_app: Flask
+) -> None:
+    """init, generate, register, sign (JSON and CSV), push over HTTP, push again (idempotent)."""
+    run(runner, env, "init")
+    run(runner, env, "keys", "generate", "issuer")
+    keys = tmp_path / "keys"
+    run(
+        runner,
+        env,
+        "issuers",
+        "add",
+        "CNCA-R-2002-001",
+        "--name",
+        "测试认证中心",
+        "--key",
+        str(keys / "issuer.jwk.json"),
+    )
+    source = tmp_path / "records.json"
+    source.write_text(
+        json.dumps(
+            [record_json(), record_json(certificate_number="CQC-ASS-2024-000124")],
+            ensure_ascii=False,
+        )
+    )
+    signed = tmp_path / "signed.json"
+    run(runner, env, "sign", str(source), "--key", str(keys / "issuer.pem"), "--out", str(signed))
+    csv_source = tmp_path / "records.csv"
+    csv_source.write_text(
+        "certificate_number,issuer,version,organisation_name,uscc,scheme,tier,score,score_scale,"
+        "scope,original_issue_date,issue_date,expiry_date,status\n"
+        "CQC-CS-2025-000001,CNCA-R-2002-001,1,杭州海川电器有限公司,91330100MA2H3B4C5X,"
+        "customer-satisfaction,八星级,870,1000,家用电器的销售服务,2025-01-10,2025-01-10,2028-01-09,valid\n",
+        encoding="utf-8",
+    )
+    signed_csv = tmp_path / "signed-csv.json"
+    run(
+        runner,
+        env,
+        "sign",
+        str(csv_source),
+        "--key",
+        str(keys / "issuer.pem"),
+        "--out",
+        str(signed_csv),
+    )
+    with serve(live_app) as base_url:
+        first = run(runner, env, "push", base_url, str(signed))
+        assert json.loads(first.strip().splitlines()[-1]) == {
+            "accepted": 2,
+            "duplicate": 0,
+            "rejected": 0,
+        }
+        again = run(runner, env, "push", base_url, str(signed))
+        assert json.loads(again.strip().splitlines()[-1]) == {
+            "accepted": 0,
+            "duplicate": 2,
+            "rejected": 0,
+        }
+        run(runner, env, "push", base_url, str(signed_csv))
+    with live_app.extensions["registry"].sessions() as session:
+        assert session.execute(select(func.count()).select_from(Certificate)).scalar_one() == 3
+
+
+def test_sign_refuses_a_record_that_breaks_a_rule(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path
+) -> None:
+    run(runner, env, "keys", "generate", "issuer")
+    source = tmp_path / "bad.json"
+    source.write_text(json.dumps([record_json(tier="三星级")], ensure_ascii=False))
+    result = runner.invoke(
+        main, ["sign", str(source), "--key", str(tmp_path / "keys" / "issuer.pem")], env=env
+    )
+    assert result.exit_code != 0
+    assert "TierScoreMismatch" in result.output or "earns" in result.output
+
+
+def test_push_reports_rejections_and_exits_non_zero(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path, app: Flask
+) -> None:
+    run(runner, env, "keys", "generate", "stranger")
+    source = tmp_path / "records.json"
+    source.write_text(json.dumps([record_json()], ensure_ascii=False))
+    signed = tmp_path / "signed.json"
+    run(
+        runner,
+        env,
+        "sign",
+        str(source),
+        "--key",
+        str(tmp_path / "keys" / "stranger.pem"),
+        "--out",
+        str(signed),
+    )
+    with serve(app) as base_url:
+        result = runner.invoke(main, ["push", base_url, str(signed)], env=env)
+    assert result.exit_code == 1
+    assert "UnknownIssuer" in result.output
+
+
+def test_push_retries_then_gives_up_on_an_unreachable_registry(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path
+) -> None:
+    signed = tmp_path / "signed.json"
+    signed.write_text("[]")
+    result = runner.invoke(
+        main, ["push", "http://127.0.0.1:9", str(signed), "--retries", "1"], env=env
+    )
+    # An empty file pushes nothing; a real one must fail cleanly, not with a traceback.
+    assert result.exit_code == 0
+    signed.write_text(json.dumps([{"record": {}, "signature": {}, "qr": ""}]))
+    result = runner.invoke(
+        main, ["push", "http://127.0.0.1:9", str(signed), "--retries", "1"], env=env
+    )
+    assert result.exit_code != 0
+    assert "gave up after 2 attempts" in result.output
+
+
+def test_keys_export_and_compromise(runner: CliRunner, env: dict[str, str], tmp_path: Path) -> None:
+    run(runner, env, "init")
+    run(runner, env, "keys", "generate", "issuer")
+    run(
+        runner,
+        env,
+        "issuers",
+        "add",
+        "CNCA-R-2002-001",
+        "--name",
+        "测试认证中心",
+        "--key",
+        str(tmp_path / "keys" / "issuer.jwk.json"),
+    )
+    exported = json.loads(run(runner, env, "keys", "export"))
+    (key,) = exported["keys"]
+    assert (key["issuer"], key["status"], key["use"]) == ("CNCA-R-2002-001", "active", "sig")
+    run(runner, env, "keys", "compromise", key["kid"], "--since", "2026-01-01T00:00:00Z")
+    (key,) = json.loads(run(runner, env, "keys", "export"))["keys"]
+    assert key["status"] == "compromised"
+    listed = run(runner, env, "issuers", "list")
+    assert "compromised" in listed
+
+
+def test_demo_loads_realistic_data_through_the_api(runner: CliRunner, env: dict[str, str]) -> None:
+    output = run(runner, env, "demo", "--no-serve", "--count", "120")
+    assert "120 records accepted" in output
+    assert "demo data present" in run(runner, env, "demo", "--no-serve", "--count", "120")
+
+
+def test_bad_settings_fail_with_the_variable_named(runner: CliRunner, env: dict[str, str]) -> None:
+    result = runner.invoke(main, ["init"], env={**env, "REGISTRY_MAX_BATCH": "lots"})
+    assert result.exit_code != 0
+    assert "REGISTRY_MAX_BATCH" in result.output
