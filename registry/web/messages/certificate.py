@@ -25,7 +25,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This certificate expired on {date}. It is no longer valid.",
     ),
     "cert.reason": ("原因：{reason}", "Reason: {reason}"),
-    "cert.since": ("（自 {date} 起）", "(since {date})"),
+    "cert.since": ("（自 {date} 起）", " (since {date})"),
     "cert.warn_heading": ("警告：", "Warning:"),
     "cert.warn_untrusted": (
         "签发此版本的密钥已被报告自 {time} 起泄露，而本站在此之后才收到此版本，"
