@@ -1,0 +1,92 @@
+"""``python -m bench``: load a dataset, then benchmark the HTTP endpoints against baselines.
+
+    python -m bench load --certificates 1000000          # once; cached under bench/out/
+    python -m bench http --certificates 1000000          # loads first if needed
+    python -m bench http --quick                         # a few hundred certificates, ~1 minute
+
+See docs/benchmarks.md for what is measured and how to read the table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bench import dataset
+
+OUT = Path(__file__).resolve().parent / "out"
+
+#: Dataset size and per-endpoint duration of ``--quick`` (the smoke test runs it).
+QUICK_CERTIFICATES = 300
+QUICK_DURATION = 2.0
+
+
+def default_db(certificates: int) -> Path:
+    return OUT / f"registry-{certificates}.db"
+
+
+@click.group()
+def main() -> None:
+    """Benchmarks that print ratios to baselines measured in the same run."""
+
+
+@main.command("load")
+@click.option("--certificates", default=1_000_000, show_default=True)
+@click.option("--db", type=click.Path(path_type=Path), help="Default: bench/out/registry-N.db")
+@click.option("--seed", default=2026, show_default=True)
+def load_command(certificates: int, db: Path | None, seed: int) -> None:
+    """Generate, sign and ingest CERTIFICATES certificates (skipped when cached)."""
+    db = db or default_db(certificates)
+    dataset.load(db, certificates, seed=seed, echo=click.echo)
+    click.echo(f"datasette copy: {dataset.export_datasette(db)}")
+
+
+@main.command("http")
+@click.option(
+    "--certificates",
+    default=1_000_000,
+    show_default=True,
+    help="Dataset size; loaded first unless cached.",
+)
+@click.option("--db", type=click.Path(path_type=Path), help="Default: bench/out/registry-N.db")
+@click.option("--duration", default=10.0, show_default=True, help="Seconds per endpoint.")
+@click.option("--connections", default=16, show_default=True)
+@click.option("--threads", default=2, show_default=True, help="wrk threads.")
+@click.option(
+    "--quick",
+    is_flag=True,
+    help=f"{QUICK_CERTIFICATES} certificates, {QUICK_DURATION:g} s per endpoint.",
+)
+@click.option("--only", multiple=True, help="Run only these endpoints (repeatable).")
+@click.option("--no-datasette", is_flag=True, help="Skip the Datasette comparison.")
+def http_command(
+    certificates: int,
+    db: Path | None,
+    duration: float,
+    connections: int,
+    threads: int,
+    quick: bool,
+    only: tuple[str, ...],
+    no_datasette: bool,
+) -> None:
+    """Serve the registry with gunicorn and drive every endpoint with wrk."""
+    from bench import http
+
+    if quick:
+        certificates, duration = QUICK_CERTIFICATES, QUICK_DURATION
+    db = db or default_db(certificates)
+    dataset.load(db, certificates, echo=click.echo)
+    http.run(
+        db,
+        duration=duration,
+        connections=connections,
+        threads=threads,
+        only=set(only),
+        datasette=not no_datasette,
+        echo=click.echo,
+    )
+
+
+if __name__ == "__main__":
+    main()
