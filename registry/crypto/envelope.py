@@ -124,6 +124,30 @@ def envelope_bytes(envelope: Mapping[str, object]) -> bytes:
     return canonicalize(envelope)
 
 
+def envelope_bytes_from(record_bytes: bytes, signature: Mapping[str, object], qr: object) -> bytes:
+    """The same bytes as :func:`envelope_bytes` for ``{"qr", "record", "signature"}``, built
+    around the record's canonical bytes (as :func:`verify_record` returns them) so ingest
+    canonicalises each record once.
+
+    RFC 8785 sorts the three members as ``qr`` < ``record`` < ``signature``; each member is
+    canonical on its own, so the concatenation is the canonical envelope.
+
+    Raises:
+        ValueError, TypeError: ``signature`` or ``qr`` is not canonicalizable JSON.
+    """
+    return b"".join(
+        (
+            b'{"qr":',
+            canonicalize(qr),
+            b',"record":',
+            record_bytes,
+            b',"signature":',
+            canonicalize(signature),
+            b"}",
+        )
+    )
+
+
 def record_hash(record: Mapping[str, object]) -> bytes:
     """Return SHA-256 of the RFC 8785 canonical bytes of ``record`` (32 bytes).
 

@@ -121,9 +121,46 @@ def canonicalize(value: object) -> bytes:
         ValueError: NaN or ±Infinity, an int beyond ±(2**53-1), or a lone surrogate in a string.
         TypeError: a value or key that is not JSON (e.g. bytes, a non-str key).
     """
+    if _plain(value):
+        try:
+            return json.dumps(
+                value, ensure_ascii=False, separators=(",", ":"), sort_keys=True
+            ).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: the general writer below raises the proper ValueError
     out: list[str] = []
     _write(value, out)
     return "".join(out).encode("utf-8")
+
+
+def _plain(value: object) -> bool:
+    """Whether the C JSON encoder already writes RFC 8785 bytes for ``value``.
+
+    It does for dicts with ASCII keys (code-point order is UTF-16 order there), lists, strings
+    (it escapes exactly ``"``, ``\\`` and U+0000-U+001F, with the short forms and lowercase hex
+    of RFC 8785 §3.2.2.2), safe integers, booleans and null. Floats are the exception
+    (ECMAScript number formatting), so anything else takes the general writer. Records are
+    float-free, which makes ingest's canonicalisation run at C speed.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is dict:
+            for key, member in item.items():  # type: ignore[attr-defined]
+                if type(key) is not str or not key.isascii():
+                    return False
+                stack.append(member)
+        elif kind is list:
+            stack.extend(item)  # type: ignore[arg-type]
+        elif kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:  # type: ignore[operator]
+                return False
+        else:
+            return False
+    return True
 
 
 def _reject_constant(name: str) -> Any:

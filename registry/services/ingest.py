@@ -10,6 +10,8 @@ nothing is acknowledged before that commit.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -17,7 +19,7 @@ from typing import Literal
 from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from registry.crypto.envelope import envelope_bytes, record_hash, verify_record
+from registry.crypto.envelope import envelope_bytes_from, verify_record
 from registry.crypto.errors import VerificationError
 from registry.crypto.keys import PublicKey
 from registry.crypto.scantoken import RECORD_HASH_SIZE, ScanToken
@@ -25,7 +27,14 @@ from registry.domain.problems import Problem, ProblemCode, RecordInvalid
 from registry.domain.record import Record
 from registry.services import search_index, transparency
 from registry.services.issuers import key_unusable
-from registry.store.models import Certificate, Issuer, IssuerKey, Organisation, RecordVersion
+from registry.store.models import (
+    Certificate,
+    Issuer,
+    IssuerKey,
+    Organisation,
+    RecordVersion,
+    table_of,
+)
 
 ENVELOPE_FIELDS = frozenset({"record", "signature", "qr"})
 
@@ -196,9 +205,9 @@ def _verify(
     unusable = key_unusable(key, now)
     if unusable is not None:
         return _reject(position, ProblemCode(unusable[0]), unusable[1], "signature.kid", raw_record)
-    public_key = PublicKey(key.public_key)
+    public_key = _public_key(key)
     try:
-        verify_record(raw_record, signature, public_key)
+        record_bytes = verify_record(raw_record, signature, public_key)
     except VerificationError as exc:
         return _reject(position, ProblemCode.BAD_SIGNATURE, exc.reason, "signature", raw_record)
     try:
@@ -211,7 +220,7 @@ def _verify(
             _str_or_none(raw_record.get("certificate_number")),
             problems=tuple(exc.problems),
         )
-    digest = record_hash(raw_record)
+    digest = hashlib.sha256(record_bytes).digest()
     token_problem = _check_token(qr, record, public_key, digest)
     if token_problem is not None:
         return ItemResult(
@@ -222,7 +231,18 @@ def _verify(
             record.version,
             problems=(token_problem,),
         )
-    return _Verified(position, record, key.kid, envelope_bytes(envelope), digest)
+    data = envelope_bytes_from(record_bytes, signature, qr)
+    return _Verified(position, record, key.kid, data, digest)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_key(raw: bytes) -> PublicKey:
+    return PublicKey(raw)
+
+
+def _public_key(key: IssuerKey) -> PublicKey:
+    """The key ready to verify; parsed once per process, since ingest verifies thousands."""
+    return _parsed_key(key.public_key)
 
 
 def _check_token(qr: object, record: Record, key: PublicKey, digest: bytes) -> Problem | None:
@@ -348,7 +368,7 @@ def _store(session: Session, items: list[_Verified], now: dt.datetime) -> list[I
         session, log_size, [(transparency.RECORD, i.data) for i in accepted], now
     )
     session.execute(
-        insert(RecordVersion),
+        insert(table_of(RecordVersion)),
         [
             {
                 "issuer_id": i.record.issuer,
@@ -426,7 +446,7 @@ def _update_state(
         else:
             updates.append({"id": cert_id, **row})
     if inserts:
-        session.execute(insert(Certificate), inserts)
+        session.execute(insert(table_of(Certificate)), inserts)
     if updates:
         session.execute(update(Certificate), updates)
 

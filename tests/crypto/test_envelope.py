@@ -157,3 +157,17 @@ def test_record_hash_is_sha256_of_jcs() -> None:
 def test_local_vectors_folder_exists() -> None:
     assert isinstance(LOCAL_VECTORS, pathlib.Path)
     assert (LOCAL_VECTORS / "README.md").is_file()
+
+
+def test_envelope_bytes_from_the_record_bytes_equal_the_whole_envelope_canonicalized() -> None:
+    from registry.crypto.envelope import envelope_bytes, envelope_bytes_from, sign_record
+    from registry.crypto.jcs import canonicalize
+    from registry.crypto.keys import PrivateKey
+
+    key = PrivateKey.from_seed(bytes(32))
+    record = {"type": "certificate-record/1", "scope": "家用电器\n维修", "version": 3}
+    signature = sign_record(record, key)
+    envelope = {"record": record, "signature": signature, "qr": "ABCDEF"}
+    assert envelope_bytes_from(canonicalize(record), signature, "ABCDEF") == envelope_bytes(
+        envelope
+    )

@@ -161,3 +161,44 @@ def test_parse_json_rejects(data: bytes, message: str) -> None:
 )
 def test_parse_json_accepts(data: bytes | str, value: object) -> None:
     assert parse_json(data) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"b": 1, "a": [True, None, "x"]},
+        {"s": "".join(chr(c) for c in range(0x20)) + '"\\/\x7f\u2028é中文😀'},
+        {"n": [0, -1, 2**53 - 1, -(2**53 - 1)]},
+        {"nested": {"z": {"y": [{"x": ""}]}}},
+    ],
+)
+def test_c_encoder_fast_path_matches_the_general_writer(value: object) -> None:
+    """canonicalize() hands float-free values with ASCII keys to the C JSON encoder; its bytes
+    must equal RFC 8785's as the general writer produces them."""
+    from registry.crypto.jcs import _plain, _write
+
+    assert _plain(value)
+    out: list[str] = []
+    _write(value, out)
+    assert canonicalize(value) == "".join(out).encode("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [({"f": 1.5}, False), ({"ключ": 1}, False), (["tuple", ("x",)], False)],
+)
+def test_values_the_c_encoder_cannot_take_use_the_general_writer(
+    value: object, plain: bool
+) -> None:
+    from registry.crypto.jcs import _plain, _write
+
+    assert _plain(value) is plain
+    out: list[str] = []
+    _write(value, out)
+    assert canonicalize(value) == "".join(out).encode("utf-8")
+
+
+@pytest.mark.parametrize("value", [{"big": 2**60}, {"s": "\ud800"}])
+def test_unrepresentable_values_are_refused_on_either_path(value: object) -> None:
+    with pytest.raises(ValueError, match="surrogate|2\*\*53"):
+        canonicalize(value)
