@@ -200,5 +200,5 @@ def test_values_the_c_encoder_cannot_take_use_the_general_writer(
 
 @pytest.mark.parametrize("value", [{"big": 2**60}, {"s": "\ud800"}])
 def test_unrepresentable_values_are_refused_on_either_path(value: object) -> None:
-    with pytest.raises(ValueError, match="surrogate|2\*\*53"):
+    with pytest.raises(ValueError, match=r"surrogate|2\*\*53"):
         canonicalize(value)
