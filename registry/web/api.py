@@ -11,10 +11,12 @@ from flask import Blueprint, Response, jsonify, request
 
 from registry.app import db, registry
 from registry.domain.record import Record
+from registry.domain.schemes import SCHEMES
 from registry.domain.status import Status
 from registry.domain.uscc import USCCInvalid, validate_uscc
 from registry.services import lookup
 from registry.web.errors import APIError
+from registry.web.log import certificate_inclusion
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -162,6 +164,8 @@ def get_certificate(number: str) -> Response:
     cert = load_certificate(number)
     day = parse_day(request.args.get("at"), "at")
     body = certificate_json(cert)
+    if request.args.get("proof") in ("1", "true"):
+        body["log"] = certificate_inclusion(cert.current.log_index)
     if day is not None:
         answer = lookup.status_at(cert.history, day)
         body["at"] = {
@@ -180,6 +184,7 @@ def get_certificate(number: str) -> Response:
         cert.current.log_index,
         now_day,
         request.args.get("at"),
+        body.get("log", {}).get("tree_size"),
     )
 
 
@@ -256,6 +261,41 @@ def get_organisation(uscc: str) -> Response:
     return cached(
         jsonify(body), "org", uscc, tuple(c.log_index for c, _ in view.certificates), today(now)
     )
+
+
+@bp.get("/schemes")
+def get_schemes() -> Response:
+    """The schemes and tiers this registry knows, with score thresholds per scale."""
+    body = {
+        "schemes": [
+            {
+                "id": scheme.id,
+                "code": scheme.code,
+                "name_zh": scheme.name_zh,
+                "name_en": scheme.name_en,
+                "standard": scheme.standard,
+                "scales": list(scheme.scales),
+                "max_validity_years": scheme.max_validity_years,
+                "surveillance_months": scheme.surveillance_months,
+                "score_required": scheme.score_required,
+                "tiers": [
+                    {
+                        "name": tier.name,
+                        "code": tier.code,
+                        "name_en": tier.name_en,
+                        "meaning_zh": tier.meaning_zh,
+                        "meaning_en": tier.meaning_en,
+                        "min_score": {
+                            str(scale): score for scale, score in (tier.min_score or {}).items()
+                        },
+                    }
+                    for tier in scheme.tiers
+                ],
+            }
+            for scheme in SCHEMES
+        ]
+    }
+    return cached(jsonify(body), "schemes", max_age=3600)
 
 
 @bp.get("/issuers")

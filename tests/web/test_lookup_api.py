@@ -205,3 +205,12 @@ def test_issuers_list(client: FlaskClient, make_envelope: MakeEnvelope) -> None:
     push(client, make_envelope())
     (issuer,) = client.get("/api/v1/issuers").get_json()["issuers"]
     assert (issuer["id"], issuer["certificates"]) == ("CNCA-R-2002-001", 1)
+
+
+def test_schemes_are_published_with_thresholds(client: FlaskClient) -> None:
+    schemes = {s["id"]: s for s in client.get("/api/v1/schemes").get_json()["schemes"]}
+    after_sales = schemes["after-sales-service"]
+    assert after_sales["standard"] == "GB/T 27922-2011"
+    five = next(t for t in after_sales["tiers"] if t["name"] == "五星级")
+    assert five["min_score"] == {"100": 95, "1000": 950}
+    assert schemes["customer-satisfaction"]["standard"] == "GB/T 19039-2009"
