@@ -60,5 +60,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The HTTP benchmark at a million certificates (the first run loads them: about 45 minutes).
+# Quick look: make bench BENCH_ARGS=--quick. See docs/benchmarks.md.
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench http $(BENCH_ARGS)

@@ -274,7 +274,8 @@ def run(
     started = time.perf_counter()
     sample = Sample.from_db(db, URLS_PER_ENDPOINT)
     chosen = [e for e in endpoints(sample) if not only or e.name in only or e.route in only]
-    warmup = min(2.0, max(1.0, duration / 5))
+    # Short runs (--quick) warm up with a few plain requests instead of a wrk run of its own.
+    warmup = 2.0 if duration >= 5 else 0.0
     rows: list[Row] = []
     ds_db = dataset.export_datasette(db) if datasette else None
     with ExitStack() as stack:
@@ -290,7 +291,10 @@ def run(
             file = _write_paths(out, name, paths)
             if warm_all:
                 _warm(base, paths)
-            wrk.run(base, file, warmup, connections, threads)
+            if warmup:
+                wrk.run(base, file, warmup, connections, threads)
+            else:
+                _warm(base, paths[:20])
             return wrk.run(base, file, duration, connections, threads)
 
         hello_first = measure(hello.base_url, "hello", ["/"], False)
