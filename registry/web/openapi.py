@@ -230,6 +230,43 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "Issuers": _object({"issuers": {"type": "array", "items": _ref("Publisher")}}),
+    "Schemes": _object(
+        {
+            "schemes": {
+                "type": "array",
+                "items": {
+                    "allOf": [
+                        _ref("Scheme"),
+                        _object(
+                            {
+                                "scales": {"type": "array", "items": {"enum": [100, 1000]}},
+                                "max_validity_years": _INT,
+                                "surveillance_months": _INT,
+                                "score_required": {"type": "boolean"},
+                                "tiers": {
+                                    "type": "array",
+                                    "items": {
+                                        "allOf": [
+                                            _ref("Tier"),
+                                            _object(
+                                                {
+                                                    "min_score": {
+                                                        "type": "object",
+                                                        "additionalProperties": _INT,
+                                                        "description": "threshold per scale",
+                                                    }
+                                                }
+                                            ),
+                                        ]
+                                    },
+                                },
+                            }
+                        ),
+                    ]
+                },
+            }
+        }
+    ),
     "Problem": _object(
         {
             "code": {"enum": [c.value for c in ProblemCode]},
@@ -433,6 +470,16 @@ PATHS: dict[str, Schema] = {
                 "200": _json(_ref("Issuers"), "The issuers", _CACHED),
                 "304": _NOT_MODIFIED,
                 "503": _UNAVAILABLE,
+            },
+        }
+    },
+    "/api/v1/schemes": {
+        "get": {
+            "operationId": "getSchemes",
+            "summary": "The schemes and tiers this registry knows, with score thresholds",
+            "responses": {
+                "200": _json(_ref("Schemes"), "The schemes", _CACHED),
+                "304": _NOT_MODIFIED,
             },
         }
     },
