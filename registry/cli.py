@@ -19,6 +19,7 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
+from registry import monitor_cli
 from registry.app import LOG_KEY_FILE, create_app, utc_now
 from registry.crypto.jcs import parse_json
 from registry.crypto.jwks import jwk_for
@@ -360,3 +361,7 @@ def demo(host: str, port: int, count: int, no_serve: bool) -> None:
     else:
         click.echo(f"serving on http://{host}:{port}/")
         app.run(host=host, port=port, threaded=True)
+
+
+main.add_command(monitor_cli.monitor)
+main.add_command(monitor_cli.verify_bundle_command)

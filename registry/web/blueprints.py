@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from registry.web import api, errors, i18n, ingest, openapi, pages
+from registry.web import api, errors, i18n, ingest, log, openapi, pages
 
 #: No inline script or style anywhere: templates load /static files only.
 CONTENT_SECURITY_POLICY = (
@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(ingest.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(log.bp)
     app.register_blueprint(pages.bp)
     app.after_request(_security_headers)
 
