@@ -25,6 +25,7 @@ from registry.crypto.keys import PublicKey
 from registry.crypto.scantoken import RECORD_HASH_SIZE, ScanToken
 from registry.domain.problems import Problem, ProblemCode, RecordInvalid
 from registry.domain.record import Record
+from registry.log.tiles import MAX_ENTRY_SIZE
 from registry.services import search_index, transparency
 from registry.services.issuers import key_unusable
 from registry.store.models import (
@@ -232,6 +233,15 @@ def _verify(
             problems=(token_problem,),
         )
     data = envelope_bytes_from(record_bytes, signature, qr)
+    if len(data) > MAX_ENTRY_SIZE:
+        return _reject(
+            position,
+            ProblemCode.MALFORMED_ENVELOPE,
+            f"the envelope is {len(data)} bytes as stored; a log entry holds at most "
+            f"{MAX_ENTRY_SIZE} (the C2SP tlog-tiles entry bundle limit)",
+            None,
+            raw_record,
+        )
     return _Verified(position, record, key.kid, data, digest)
 
 
