@@ -265,6 +265,7 @@ def run(
     env = registry_env(db)
     engine = make_engine(env["REGISTRY_DATABASE_URL"])
     schema.upgrade(engine)  # a cached database may predate a migration
+    dataset.index_for_search(engine, echo)
     engine.dispose()
     app = create_app(environ=env)
     app.extensions["registry"].engine.dispose()
