@@ -1,16 +1,216 @@
-"""The organisation-name index for search (character n-grams; see docs/search.md).
+"""The organisation-name index for search: character unigrams and bigrams (docs/search.md).
 
-Placeholder kept deliberately small until the search work lands: ingest calls
-:func:`index_organisations` for every organisation whose names changed.
+Ingest calls :func:`index_organisations` in the push's transaction for every organisation whose
+names changed, so a search sees a pushed name as soon as the push is acknowledged.
+:func:`rebuild` derives the whole index from the ``organisation`` table, for bulk loads and
+after upgrading a database that predates the index (``registry search reindex``).
+
+Names are indexed *normalised*: NFKC, then case-folded (and NFKC again, since case folding
+can denormalise), so ``ＡＢＣ`` and ``abc`` find ``ABC``. A gram never spans two names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
+from sqlalchemy import delete, insert, select, text, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from registry.services import transparency
+from registry.store.models import Organisation
+from registry.store.search import GramCount, NameGram, SearchOrganisation
 
-def index_organisations(session: Session, changed: Sequence[tuple[str, str, tuple[str, ...]]]) -> None:
-    """(Re)index the names of organisations ``(uscc, name, former_names)``."""
-    del session, changed
+_T = TypeVar("_T")
+
+#: One changed organisation as ingest reports it: ``(uscc, name, former names)``.
+Change = tuple[str, str, tuple[str, ...]]
+
+#: Rows per executemany batch in bulk writes: large enough to amortise round trips, small
+#: enough to keep memory flat.
+_BATCH = 20_000
+#: Most parameters in one ``IN`` list.
+_CHUNK = 500
+
+
+def normalise(text_: str) -> str:
+    """The form names and queries are compared in: NFKC, case-folded, NFKC again."""
+    folded = unicodedata.normalize("NFKC", text_).casefold()
+    return unicodedata.normalize("NFKC", folded)
+
+
+def haystack(name: str, former_names: Iterable[str]) -> str:
+    """The normalised names of an organisation, one per line (names hold no line feeds)."""
+    return "\n".join(normalise(n) for n in (name, *former_names))
+
+
+def grams(haystack_: str) -> set[str]:
+    """Every distinct unigram and bigram of each line of ``haystack_``."""
+    out: set[str] = set()
+    for line in haystack_.split("\n"):
+        out.update(line)
+        out.update(line[i : i + 2] for i in range(len(line) - 1))
+    return out
+
+
+def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _upsert_counts(session: Session, deltas: Counter[str]) -> None:
+    """Add ``deltas`` to ``gram_count`` (rows at zero stay; a zero count means no postings)."""
+    rows = [{"gram": g, "count": n} for g, n in sorted(deltas.items()) if n]
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    stmt: sqlite.Insert | postgresql.Insert
+    stmt = postgresql.insert(GramCount) if dialect == "postgresql" else sqlite.insert(GramCount)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[GramCount.gram], set_={"count": GramCount.count + stmt.excluded.count}
+    )
+    for chunk in _chunks(rows, _BATCH):
+        session.execute(stmt, list(chunk))
+
+
+def index_organisations(session: Session, changed: Sequence[Change]) -> None:
+    """(Re)index the names of organisations ``(uscc, name, former_names)``.
+
+    New organisations get the next keys (so they sort after every organisation already
+    indexed); renamed ones keep their key, and only the grams that changed are written. The
+    caller commits; ingest holds the log's sequencer lock, which keeps concurrent pushes from
+    racing on ``gram_count``.
+    """
+    if not changed:
+        return
+    wanted = {uscc: haystack(name, former) for uscc, name, former in changed}
+    usccs = sorted(wanted)
+    keys: dict[str, tuple[int, str]] = {}
+    for chunk in _chunks(usccs, _CHUNK):
+        for key, uscc, old in session.execute(
+            select(
+                SearchOrganisation.key, SearchOrganisation.uscc, SearchOrganisation.haystack
+            ).where(SearchOrganisation.uscc.in_(chunk))
+        ):
+            keys[uscc] = (key, old)
+    deltas: Counter[str] = Counter()
+    additions: list[tuple[str, int]] = []
+    removals: list[tuple[str, int]] = []
+    renamed: list[dict[str, object]] = []
+    new = [u for u in usccs if u not in keys]
+    if new:
+        for key, uscc in session.execute(
+            insert(SearchOrganisation).returning(SearchOrganisation.key, SearchOrganisation.uscc),
+            [{"uscc": u, "haystack": wanted[u]} for u in new],
+        ):
+            for gram in grams(wanted[uscc]):
+                additions.append((gram, key))
+                deltas[gram] += 1
+    for uscc, (key, old) in keys.items():
+        if old == wanted[uscc]:
+            continue
+        before, after = grams(old), grams(wanted[uscc])
+        for gram in after - before:
+            additions.append((gram, key))
+            deltas[gram] += 1
+        for gram in before - after:
+            removals.append((gram, key))
+            deltas[gram] -= 1
+        renamed.append({"key": key, "haystack": wanted[uscc]})
+    if renamed:
+        session.execute(update(SearchOrganisation), renamed)
+    for gone in _chunks(removals, _CHUNK):
+        session.execute(
+            delete(NameGram).where(tuple_(NameGram.gram, NameGram.org_key).in_(list(gone)))
+        )
+    # Postings in (gram, key) order append to the end of each posting list's B-tree range.
+    additions.sort()
+    for part in _chunks(additions, _BATCH):
+        session.execute(insert(NameGram), [{"gram": g, "org_key": k} for g, k in part])
+    _upsert_counts(session, deltas)
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    """What :func:`rebuild` did."""
+
+    organisations: int
+    postings: int
+    grams: int
+
+
+def rebuild(session: Session) -> RebuildReport:
+    """Rebuild the whole index from ``organisation``; the caller commits.
+
+    Keys of organisations indexed before are kept (open cursors stay meaningful); organisations
+    new to the index get keys in ``(updated_at, uscc)`` order, roughly the order they arrived.
+    Takes the log's sequencer lock first, so no push changes names meanwhile. On PostgreSQL the
+    posting table is truncated, which makes searches wait until the rebuild commits.
+    """
+    transparency.lock(session)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("TRUNCATE name_gram, gram_count"))
+    else:
+        session.execute(delete(NameGram))
+        session.execute(delete(GramCount))
+    session.execute(
+        delete(SearchOrganisation).where(SearchOrganisation.uscc.not_in(select(Organisation.uscc)))
+    )
+    rows = session.execute(
+        select(
+            Organisation.uscc,
+            Organisation.name,
+            Organisation.former_names,
+            SearchOrganisation.key,
+            SearchOrganisation.haystack,
+        )
+        .outerjoin(SearchOrganisation, SearchOrganisation.uscc == Organisation.uscc)
+        .order_by(Organisation.updated_at, Organisation.uscc)
+    ).all()
+    indexed: list[tuple[int, str]] = []
+    new: list[dict[str, object]] = []
+    changed: list[dict[str, object]] = []
+    for uscc, name, former, key, old in rows:
+        hay = haystack(name, [n for n in former.split("\n") if n])
+        if key is None:
+            new.append({"uscc": uscc, "haystack": hay})
+        else:
+            indexed.append((key, hay))
+            if old != hay:
+                changed.append({"key": key, "haystack": hay})
+    del rows
+    for chunk in _chunks(changed, _BATCH):
+        session.execute(update(SearchOrganisation), list(chunk))
+    for chunk in _chunks(new, _BATCH):
+        added = session.execute(
+            insert(SearchOrganisation).returning(
+                SearchOrganisation.key, SearchOrganisation.haystack, sort_by_parameter_order=True
+            ),
+            list(chunk),
+        )
+        indexed.extend((key, hay) for key, hay in added)
+    indexed.sort()
+    counts: Counter[str] = Counter()
+    postings: list[dict[str, object]] = []
+    total = 0
+    for key, hay in indexed:
+        found = grams(hay)
+        postings.extend({"gram": gram, "org_key": key} for gram in found)
+        counts.update(found)
+        if len(postings) >= _BATCH:
+            total += _write_postings(session, postings)
+    total += _write_postings(session, postings)
+    _upsert_counts(session, counts)
+    return RebuildReport(organisations=len(indexed), postings=total, grams=len(counts))
+
+
+def _write_postings(session: Session, postings: list[dict[str, object]]) -> int:
+    written = len(postings)
+    if postings:
+        session.execute(insert(NameGram), postings)
+        postings.clear()
+    return written
