@@ -40,10 +40,12 @@ class Registry:
     engine: Engine
     sessions: sessionmaker[Session]
     log_signer: NoteSigner
+    #: The registry's own Ed25519 key: it signs checkpoints (through ``log_signer``) and receipts.
+    log_key: PrivateKey
     clock: Callable[[], dt.datetime] = utc_now
 
 
-def load_log_signer(settings: Settings) -> NoteSigner:
+def load_log_key(settings: Settings) -> PrivateKey:
     """Load the registry's log key from ``keys_path/log.pem``.
 
     Raises:
@@ -61,7 +63,7 @@ def load_log_signer(settings: Settings) -> NoteSigner:
         key = PrivateKey.from_pem(data, passphrase)
     except ValueError as exc:
         raise SettingsError(f"log key {path}: {exc} (REGISTRY_LOG_KEY_PASSPHRASE?)") from exc
-    return NoteSigner(settings.log_origin, key)
+    return key
 
 
 def create_app(
@@ -87,11 +89,13 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     engine = make_engine(settings.database_url)
+    log_key = load_log_key(settings)
     app.extensions["registry"] = Registry(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        log_signer=load_log_signer(settings),
+        log_signer=NoteSigner(settings.log_origin, log_key),
+        log_key=log_key,
     )
     app.teardown_appcontext(_close_session)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from registry.web import api, errors, i18n, ingest, log, openapi, pages
+from registry.web import api, checks, errors, i18n, ingest, limits, log, openapi, pages, search
+from registry.web import scan, wellknown
 
 #: No inline script or style anywhere: templates load /static files only.
 CONTENT_SECURITY_POLICY = (
@@ -22,7 +23,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(log.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(checks.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(wellknown.bp)
+    scan.init_app(app)
     app.after_request(_security_headers)
+    limits.init_app(app)  # last: it limits the views marked @search_limit in every blueprint
+    scan.limit_reports(app)  # after limits: it uses the app's limiter
 
 
 def _security_headers(response: Response) -> Response:
