@@ -1,0 +1,273 @@
+"""``python -m bench.log_bench``: the log's two performance promises, measured.
+
+    python -m bench.log_bench proof --leaves 10000000   # inclusion proofs in a 10M-leaf log
+    python -m bench.log_bench ingest --records 5000     # ingest rate vs signature checks alone
+
+``proof`` bulk-loads the complete-subtree hashes of N synthetic leaves into a migrated SQLite
+file (``merkle.append_hashes`` in large batches, ``executemany``), signs one checkpoint, then
+times ``transparency.inclusion_proof`` with a session (the server-side cost) and the JSON
+endpoint through Flask's test client, at random indices.
+
+``ingest`` signs N sample records, times (a) verifying their record signatures and scan tokens
+alone, and (b) ``services.ingest.ingest`` in batches of 1000 with commit, and prints the ratio of
+the rates (the target is at least 0.7). See docs/benchmarks.md, section "Log".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from registry import create_app
+from registry.app import LOG_KEY_FILE
+from registry.client import Signer
+from registry.crypto.envelope import verify_record
+from registry.crypto.keys import PrivateKey, PublicKey
+from registry.crypto.scantoken import ScanToken
+from registry.log import merkle
+from registry.log.note import NoteSigner
+from registry.sample import records
+from registry.services import transparency
+from registry.services.ingest import ingest
+from registry.services.issuers import register_issuer
+from registry.store import schema
+from registry.store.db import make_engine, make_sessionmaker
+
+ORIGIN = "registry.example.cn/log"
+NOW = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.UTC)
+LOG_SEED = bytes(range(32))
+
+
+@click.group()
+def main() -> None:
+    """Log benchmarks (see the module docstring)."""
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def describe(name: str, samples: list[float]) -> str:
+    ms = [s * 1000 for s in samples]
+    return (
+        f"{name}: p50 {percentile(ms, 0.5):.3f} ms, p99 {percentile(ms, 0.99):.3f} ms, "
+        f"mean {statistics.fmean(ms):.3f} ms over {len(ms)}"
+    )
+
+
+# --- proof ---------------------------------------------------------------------------------------
+
+
+def synthetic_leaves(start: int, count: int) -> Iterator[bytes]:
+    for index in range(start, start + count):
+        yield merkle.leaf_hash(b"synthetic entry %d" % index)
+
+
+def bulk_load(path: Path, leaves: int, batch: int, echo: Callable[[str], None]) -> float:
+    """Fill ``log_hash`` of a migrated SQLite file with every complete subtree; seconds taken."""
+    began = time.perf_counter()
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA synchronous=OFF")
+    frontier: dict[merkle.NodeId, bytes] = {}
+    rows_written = 0
+    for start in range(0, leaves, batch):
+        count = min(batch, leaves - start)
+        rows = merkle.append_hashes(start, list(synthetic_leaves(start, count)), frontier)
+        connection.executemany("INSERT INTO log_hash (level, idx, hash) VALUES (?, ?, ?)", rows)
+        connection.commit()
+        rows_written += len(rows)
+        for level, idx, digest in rows:
+            frontier[(level, idx)] = digest
+        frontier = {node: frontier[node] for node in merkle.append_nodes(start + count)}
+        echo(
+            f"  {start + count:>11,} leaves, {rows_written:>11,} rows, "
+            f"{time.perf_counter() - began:7.1f} s"
+        )
+    connection.execute("UPDATE log_state SET size = ? WHERE id = 1", (leaves,))
+    connection.commit()
+    connection.close()
+    return time.perf_counter() - began
+
+
+@main.command("proof")
+@click.option("--leaves", default=10_000_000, show_default=True)
+@click.option("--samples", default=2000, show_default=True)
+@click.option("--batch", default=1_000_000, show_default=True)
+@click.option("--dir", "workdir", type=click.Path(path_type=Path), help="Default: a temp dir.")
+def proof_command(leaves: int, samples: int, batch: int, workdir: Path | None) -> None:
+    """Inclusion proofs in a log of LEAVES entries: service call and HTTP endpoint."""
+    with tempfile.TemporaryDirectory(dir=workdir) as temp:
+        root = Path(temp)
+        db = root / "log.db"
+        url = f"sqlite:///{db}"
+        engine = make_engine(url)
+        schema.upgrade(engine)
+        engine.dispose()
+        click.echo(f"loading {leaves:,} leaves into {db}")
+        seconds = bulk_load(db, leaves, batch, click.echo)
+        click.echo(f"load: {seconds:.1f} s, {db.stat().st_size / 2**30:.2f} GiB")
+
+        keys = root / "keys"
+        keys.mkdir()
+        (keys / LOG_KEY_FILE).write_bytes(PrivateKey.from_seed(LOG_SEED).to_pem())
+        signer = NoteSigner(ORIGIN, PrivateKey.from_seed(LOG_SEED))
+        engine = make_engine(url)
+        sessions = make_sessionmaker(engine)
+        with sessions() as session:
+            head = transparency.fresh_checkpoint(session, signer, ORIGIN, 1.0, NOW)
+            session.commit()
+        rng = random.Random(2026)
+        indices = [rng.randrange(leaves) for _ in range(samples)]
+
+        service: list[float] = []
+        with sessions() as session:
+            for index in indices[:50]:  # warm the page cache and statement cache
+                transparency.inclusion_proof(session, index, leaves)
+            for index in indices:
+                began = time.perf_counter()
+                proof = transparency.inclusion_proof(session, index, leaves)
+                service.append(time.perf_counter() - began)
+            # Prove the proofs are right, not just fast.
+            for index in indices[:20]:
+                leaf = transparency.leaf_hash(session, index)
+                merkle.verify_inclusion(
+                    leaf,
+                    index,
+                    leaves,
+                    transparency.inclusion_proof(session, index, leaves),
+                    head.checkpoint.root_hash,
+                )
+        click.echo(describe("transparency.inclusion_proof (service, session)", service))
+        click.echo(f"  proof length {len(proof)} hashes")
+
+        app = create_app(
+            {
+                "database_url": url,
+                "keys_path": keys,
+                "instance_path": root / "instance",
+                "public_url": "https://registry.example.cn",
+            },
+            environ={},
+        )
+        client = app.test_client()
+        http: list[float] = []
+        for index in indices[:50]:
+            client.get(f"/api/v1/log/proof/inclusion?index={index}")
+        for index in indices:
+            began = time.perf_counter()
+            response = client.get(f"/api/v1/log/proof/inclusion?index={index}")
+            http.append(time.perf_counter() - began)
+            if response.status_code != 200:
+                raise click.ClickException(response.text)
+        click.echo(describe("GET /api/v1/log/proof/inclusion (Flask test client)", http))
+        app.extensions["registry"].engine.dispose()
+        engine.dispose()
+
+
+# --- ingest --------------------------------------------------------------------------------------
+
+ISSUERS = ["CNCA-R-2002-001", "CNCA-R-2003-017", "CNCA-R-2009-042"]
+
+
+def signed_envelopes(count: int) -> tuple[list[dict[str, Any]], dict[str, PrivateKey]]:
+    keys = {
+        issuer: PrivateKey.from_seed(issuer.encode().ljust(32, b"-")[:32]) for issuer in ISSUERS
+    }
+    signers = {issuer: Signer(key) for issuer, key in keys.items()}
+    envelopes = [
+        signers[record["issuer"]].envelope(record, issued_at=1_767_225_600)
+        for record in records(count, ISSUERS, seed=2026, today=NOW.date())
+    ]
+    return envelopes, keys
+
+
+def verify_alone(envelopes: list[dict[str, Any]], keys: dict[str, PublicKey]) -> float:
+    """Seconds to do the two signature checks ingest must do for each envelope."""
+    began = time.perf_counter()
+    for envelope in envelopes:
+        key = keys[envelope["record"]["issuer"]]
+        verify_record(envelope["record"], envelope["signature"], key)
+        ScanToken.from_text(envelope["qr"]).verify(key)
+    return time.perf_counter() - began
+
+
+@main.command("ingest")
+@click.option("--records", "count", default=5000, show_default=True)
+@click.option("--batch", default=1000, show_default=True)
+@click.option("--profile", is_flag=True, help="Print a cProfile of the ingest run.")
+def ingest_command(count: int, batch: int, profile: bool) -> None:
+    """Records accepted per second vs signatures verified per second, same records, same run."""
+    click.echo(f"signing {count} sample records")
+    envelopes, keys = signed_envelopes(count)
+    public = {issuer: key.public_key for issuer, key in keys.items()}
+    # Ingest sees freshly parsed JSON, as from a request body; parse outside the timing.
+    pushed = [json.loads(json.dumps(e, ensure_ascii=False)) for e in envelopes]
+
+    with tempfile.TemporaryDirectory() as temp:
+        url = f"sqlite:///{Path(temp) / 'ingest.db'}"
+        engine = make_engine(url)
+        schema.upgrade(engine)
+        sessions = make_sessionmaker(engine)
+        with sessions() as session:
+            for issuer, key in keys.items():
+                register_issuer(
+                    session,
+                    issuer,
+                    issuer,
+                    None,
+                    key.public_key,
+                    NOW - dt.timedelta(days=1),
+                    valid_from=NOW - dt.timedelta(days=3650),
+                )
+            session.commit()
+
+        verify_alone(envelopes[:200], public)  # warm up
+        verify_seconds = verify_alone(envelopes, public)
+
+        def run() -> int:
+            accepted = 0
+            with sessions() as session:
+                for start in range(0, count, batch):
+                    report = ingest(session, pushed[start : start + batch], NOW)
+                    session.commit()
+                    accepted += report.count("accepted")
+            return accepted
+
+        began = time.perf_counter()
+        if profile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            accepted = profiler.runcall(run)
+        else:
+            accepted = run()
+        ingest_seconds = time.perf_counter() - began
+        engine.dispose()
+    if accepted != count:
+        raise click.ClickException(f"only {accepted} of {count} records were accepted")
+    verify_rate = count / verify_seconds
+    ingest_rate = count / ingest_seconds
+    click.echo(f"signature checks alone: {verify_rate:8.0f} records/s ({verify_seconds:.2f} s)")
+    click.echo(
+        f"ingest (batches of {batch}, commit): {ingest_rate:8.0f} records/s "
+        f"({ingest_seconds:.2f} s)"
+    )
+    click.echo(f"ratio ingest / signatures: {ingest_rate / verify_rate:.2f} (target >= 0.70)")
+    if profile:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+
+
+if __name__ == "__main__":
+    main()
