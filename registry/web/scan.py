@@ -1,0 +1,422 @@
+"""The scan page, label reports, QR images, and the issuers' reports API.
+
+``GET /v/<TOKEN>``                   the verdict on a label (statuses: docs/api-scan.md)
+``POST /label-reports``              the "report this label" form (rate limited, no login)
+``GET /c/<number>/qr.svg|qr.png``    the certificate's QR code; ``label.svg|label.png`` with
+                                     the number and tier printed under it
+``GET /api/v1/issuers/<id>/reports`` reports for an issuer, signed with one of its keys
+``GET /api/v1/issuers/<id>/scans``   scan counts per certificate and day, signed likewise
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Flask, Response, jsonify, render_template, request
+from limits import parse as parse_rate
+
+from registry.app import db, registry
+from registry.crypto.errors import VerificationError
+from registry.crypto.keys import PublicKey
+from registry.domain.schemes import SCHEMES, Scheme, Tier
+from registry.services import labels, scan
+from registry.services.issuers import KeyEventRejected, iso, key_unusable, parse_iso
+from registry.settings import SettingsError
+from registry.store.models import IssuerKey
+from registry.web import limits
+from registry.web.errors import APIError
+from registry.web.pages import china_today
+
+bp = Blueprint("scan", __name__)
+
+#: Bump when the rendering changes, so clients drop images cached under old ETags.
+RENDER_REVISION = "1"
+#: Images of a named version (``?v=``) never change; the current one changes on a push.
+IMMUTABLE = "public, max-age=31536000, immutable"
+CURRENT_MAX_AGE = 300
+#: Rendered images kept per process.
+IMAGE_CACHE_SIZE = 512
+#: How far an API signature's ``created`` may be from the registry's clock.
+SIGNATURE_SKEW = 300
+
+#: The form's reasons and fields, with their messages (registry/web/messages/scan.py).
+REASON_MSGIDS = {
+    "looks-fake": "scan.reason_looks_fake",
+    "details-differ": "scan.reason_details_differ",
+    "seller-claims": "scan.reason_seller_claims",
+    "other": "scan.reason_other",
+}
+FIELD_MSGIDS = {
+    "reason": "scan.field_reason",
+    "details": "scan.field_details",
+    "place": "scan.field_place",
+    "token": "scan.field_token",
+}
+
+#: CSS class of the verdict banner (static/scan.css).
+VERDICT_CLASS = {verdict: f"scan-verdict--{verdict.value}" for verdict in scan.Verdict}
+
+
+class ImageCache:
+    """A small thread-safe LRU of rendered images, keyed by ETag."""
+
+    def __init__(self, size: int = IMAGE_CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            data = self._items.get(key)
+            if data is not None:
+                self._items.move_to_end(key)
+            return data
+
+    def put(self, key: str, data: bytes) -> None:
+        with self._lock:
+            self._items[key] = data
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+@dataclass
+class ScanState:
+    """Per-app, per-process state of this feature (app.extensions["scan"])."""
+
+    keys: scan.KeyCache = field(default_factory=scan.KeyCache)
+    counter: scan.ScanCounter = field(default_factory=scan.ScanCounter)
+    images: ImageCache = field(default_factory=ImageCache)
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint and this app's caches."""
+    app.extensions["scan"] = ScanState()
+    app.register_blueprint(bp)
+
+
+def limit_reports(app: Flask) -> None:
+    """Put ``Settings.report_rate_limit`` (per client address) on the report form; call after
+    :func:`registry.web.limits.init_app`, whose limiter it uses.
+
+    Raises:
+        SettingsError: the rate is malformed.
+    """
+    settings = app.extensions["registry"].settings
+    try:
+        parse_rate(settings.report_rate_limit)
+    except ValueError as exc:
+        raise SettingsError(
+            f"REGISTRY_REPORT_RATE_LIMIT={settings.report_rate_limit!r} is not a rate such as "
+            "'10/hour'"
+        ) from exc
+    limiter = app.extensions[limits.EXTENSION]
+    endpoint = f"{bp.name}.{report_label.__name__}"
+    app.view_functions[endpoint] = limiter.limit(settings.report_rate_limit, scope="report")(
+        app.view_functions[endpoint]
+    )
+
+
+def _state() -> ScanState:
+    from flask import current_app
+
+    found: ScanState = current_app.extensions["scan"]
+    return found
+
+
+# --- the scan page -------------------------------------------------------------------------
+
+
+@bp.get("/v/<token>")
+def scan_page(token: str) -> Response:
+    """The verdict on a label: checked against the registry's keys and the live record."""
+    state = _state()
+    now = registry().clock()
+    today = china_today(now)
+    session = db()
+    result = scan.check(session, token, state.keys, now, today)
+    reported = request.args.get("reported") == "1"
+    claims = result.claims
+    counted = result.identifies_certificate and claims is not None and not reported
+    if (
+        counted
+        and claims is not None
+        and state.counter.note(claims.issuer, claims.certificate_number, today, now)
+    ):
+        state.counter.flush(session)
+        session.commit()
+    return _verdict_page(result, reported=reported)
+
+
+def _verdict_page(
+    result: scan.ScanResult,
+    *,
+    reported: bool = False,
+    form: dict[str, str] | None = None,
+    form_error: str | None = None,
+    status: int | None = None,
+) -> Response:
+    record = result.certificate.record if result.certificate else None
+    html = render_template(
+        "scan.html",
+        result=result,
+        verdict=result.verdict.value,
+        verdict_class=VERDICT_CLASS[result.verdict],
+        record=record,
+        scheme=record.scheme_def if record else None,
+        tier=record.tier_def if record else None,
+        label_scheme=_scheme_of_claims(result),
+        checked_at=registry().clock(),
+        reasons=scan.REPORT_REASONS,
+        reason_msgids=REASON_MSGIDS,
+        field_msgids=FIELD_MSGIDS,
+        details_max=scan.REPORT_DETAILS_MAX,
+        place_max=scan.REPORT_PLACE_MAX,
+        can_report=result.claims is not None,
+        reported=reported,
+        form=form or {},
+        form_error=form_error,
+    )
+    response = Response(html, status or result.verdict.http_status, mimetype="text/html")
+    # The verdict is live and every view is counted: no shared caching.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _scheme_of_claims(result: scan.ScanResult) -> tuple[Scheme | None, Tier | None]:
+    """The scheme and tier the label claims, when its codes are known ones."""
+    if result.claims is None:
+        return None, None
+    for scheme in SCHEMES:
+        if scheme.code == result.claims.scheme:
+            return scheme, scheme.tier_by_code(result.claims.tier)
+    return None, None
+
+
+@bp.post("/label-reports")
+def report_label() -> Response:
+    """Store a consumer's report about a label, then show the scan page again (303)."""
+    token = request.form.get("token", "")
+    now = registry().clock()
+    session = db()
+    result = scan.check(session, token, _state().keys, now, china_today(now))
+    form = {name: request.form.get(name, "") for name in ("reason", "details", "place")}
+    try:
+        scan.add_report(session, result, form["reason"], form["details"], form["place"], now)
+    except scan.ReportRejected as exc:
+        return _verdict_page(result, form=form, form_error=exc.field, status=400)
+    session.commit()
+    return Response(
+        status=303,
+        headers={"Location": f"/v/{result.token}?reported=1", "Cache-Control": "no-store"},
+    )
+
+
+# --- QR images -----------------------------------------------------------------------------
+
+
+def _int_arg(name: str, default: int) -> int:
+    text = request.args.get(name)
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or len(text) > 6:
+        raise APIError(400, "InvalidParameter", f"{name} must be a whole number")
+    return int(text)
+
+
+def _image(number: str, kind: str, label: bool) -> Response:
+    size = _int_arg("size", labels.DEFAULT_SIZE)
+    margin = _int_arg("margin", labels.DEFAULT_MARGIN)
+    if not labels.MIN_SIZE <= size <= labels.MAX_SIZE:
+        raise APIError(
+            400, "InvalidParameter", f"size must be {labels.MIN_SIZE} to {labels.MAX_SIZE}"
+        )
+    if not 0 <= margin <= labels.MAX_MARGIN:
+        raise APIError(400, "InvalidParameter", f"margin must be 0 to {labels.MAX_MARGIN}")
+    version = request.args.get("v")
+    version_number = _int_arg("v", 0) if version else None
+    issuer = request.args.get("issuer") or None
+    settings = registry().settings
+    session = db()
+    try:
+        log_index = labels.find_label(session, number, issuer, version_number)
+    except labels.LabelNotFound:
+        raise APIError(
+            404,
+            "NotFound",
+            f"no certificate {number} (version {version})"
+            if version
+            else f"no certificate {number}",
+        ) from None
+    except labels.AmbiguousLabel as exc:
+        raise APIError(
+            409,
+            "AmbiguousNumber",
+            f"several issuers use {number}; add ?issuer=",
+            details={"issuers": exc.issuers},
+        ) from None
+    etag = hashlib.sha256(
+        f"{RENDER_REVISION}|{settings.public_url}|{log_index}|{kind}|{label}|{size}|{margin}".encode()
+    ).hexdigest()[:32]
+    headers = {
+        "ETag": f'"{etag}"',
+        "Cache-Control": IMMUTABLE if version else f"public, max-age={CURRENT_MAX_AGE}",
+        "Access-Control-Allow-Origin": "*",
+    }
+    if etag in request.if_none_match or request.if_none_match.star_tag:
+        return Response(status=304, headers=headers)
+    images = _state().images
+    data = images.get(etag)
+    if data is None:
+        url, caption = labels.label_content(session, log_index, settings.public_url)
+        data = labels.render(kind, url, size, margin, caption if label else None)
+        images.put(etag, data)
+    response = Response(data, 200, mimetype=labels.MEDIA_TYPES[kind], headers=headers)
+    if kind == labels.SVG:
+        # An SVG opened directly is a document: forbid it any script or foreign resource.
+        response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+@bp.get("/c/<number>/qr.svg")
+def qr_svg(number: str) -> Response:
+    """The QR code of the certificate's current record (``?v=`` a named version), as SVG."""
+    return _image(number, labels.SVG, label=False)
+
+
+@bp.get("/c/<number>/qr.png")
+def qr_png(number: str) -> Response:
+    """As :func:`qr_svg`, as a PNG at 300 dpi."""
+    return _image(number, labels.PNG, label=False)
+
+
+@bp.get("/c/<number>/label.svg")
+def label_svg(number: str) -> Response:
+    """The QR code with the certificate number and tier printed under it, as SVG."""
+    return _image(number, labels.SVG, label=True)
+
+
+@bp.get("/c/<number>/label.png")
+def label_png(number: str) -> Response:
+    """As :func:`label_svg`, as a PNG at 300 dpi."""
+    return _image(number, labels.PNG, label=True)
+
+
+# --- the issuers' API ----------------------------------------------------------------------
+
+AUTH_SCHEME = "Registry-Signature"
+_AUTH_PARAM = re.compile(r'\s*([a-z]+)="([^"]*)"\s*(?:,|$)')
+
+
+def signed_message(method: str, path_with_query: str, created: int) -> bytes:
+    """The bytes an issuer signs to call the reports API: ``METHOD\\nPATH?QUERY\\nCREATED``."""
+    return f"{method}\n{path_with_query}\n{created}".encode()
+
+
+def _unauthorised(code: str, message: str) -> APIError:
+    return APIError(401, code, message, headers={"WWW-Authenticate": AUTH_SCHEME})
+
+
+def _authenticate(issuer_id: str) -> None:
+    """Check the request's Registry-Signature by a usable key of ``issuer_id``.
+
+    Raises:
+        APIError: 401 with ``MissingSignature``, ``MalformedSignature``, ``StaleSignature``,
+            ``UnknownKey`` or ``BadSignature``.
+    """
+    header = request.headers.get("Authorization", "")
+    scheme, _, rest = header.partition(" ")
+    if scheme != AUTH_SCHEME:
+        raise _unauthorised(
+            "MissingSignature",
+            f'send Authorization: {AUTH_SCHEME} kid="…", created="…", signature="…"',
+        )
+    params = dict(_AUTH_PARAM.findall(rest))
+    if set(params) != {"kid", "created", "signature"} or not params["created"].isdigit():
+        raise _unauthorised(
+            "MalformedSignature", "the header needs kid, created (unix seconds) and signature"
+        )
+    try:
+        text = params["signature"]
+        signature = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise _unauthorised("MalformedSignature", "signature must be base64url") from None
+    created = int(params["created"])
+    now = registry().clock()
+    if abs(now.timestamp() - created) > SIGNATURE_SKEW:
+        raise _unauthorised(
+            "StaleSignature",
+            f"created is more than {SIGNATURE_SKEW} s from the registry's time "
+            f"{int(now.timestamp())}",
+        )
+    key = db().get(IssuerKey, params["kid"])
+    if key is None or key.issuer_id != issuer_id or key_unusable(key, now) is not None:
+        raise _unauthorised("UnknownKey", f"kid is not a current key of issuer {issuer_id}")
+    query = request.query_string.decode("latin-1")
+    path = request.path + (f"?{query}" if query else "")
+    try:
+        PublicKey(key.public_key).verify(signature, signed_message(request.method, path, created))
+    except VerificationError:
+        raise _unauthorised("BadSignature", "the signature does not verify") from None
+
+
+@bp.get("/api/v1/issuers/<issuer_id>/reports")
+def issuer_reports(issuer_id: str) -> Response:
+    """Label reports about an issuer's labels, oldest first; ``since`` (RFC 3339) and
+    ``after`` (the last id seen) narrow them. Signed requests only (docs/api-scan.md)."""
+    _authenticate(issuer_id)
+    since_text = request.args.get("since")
+    try:
+        since = parse_iso(since_text, "since") if since_text else None
+    except KeyEventRejected as exc:
+        raise APIError(400, "InvalidParameter", exc.message) from None
+    after = _int_arg("after", 0) if request.args.get("after") else None
+    found = scan.reports(db(), issuer_id, since, after)
+    response = jsonify(
+        {
+            "issuer": issuer_id,
+            "reports": [scan.report_json(r) for r in found],
+            "last_id": found[-1].id if found else after,
+            "more": len(found) == scan.REPORTS_PAGE,
+            "checked_at": iso(registry().clock()),
+        }
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/api/v1/issuers/<issuer_id>/scans")
+def issuer_scans(issuer_id: str) -> Response:
+    """Scan counts of an issuer's certificates per day (China Standard Time) from ``since``
+    (``YYYY-MM-DD``, default 30 days ago). Signed requests only."""
+    _authenticate(issuer_id)
+    today = china_today(registry().clock())
+    try:
+        since = dt.date.fromisoformat(request.args.get("since") or "")
+    except ValueError:
+        if request.args.get("since"):
+            raise APIError(400, "InvalidParameter", "since must be YYYY-MM-DD") from None
+        since = today - dt.timedelta(days=30)
+    # Counts still in this worker's memory would be missing; write them first.
+    _state().counter.flush(db())
+    db().commit()
+    rows = scan.scan_counts(db(), issuer_id, since)
+    response = jsonify(
+        {
+            "issuer": issuer_id,
+            "since": since.isoformat(),
+            "scans": [
+                {"certificate_number": number, "day": day.isoformat(), "count": count}
+                for number, day, count in rows
+            ],
+        }
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
