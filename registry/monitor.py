@@ -517,7 +517,7 @@ class VerifiedBundle:
 
 
 def verify_bundle(bundle: Mapping[str, Any], log_key: str | None = None) -> VerifiedBundle:
-    """Verify an offline proof bundle (``GET /c/<number>/proof.json``; docs/formats.md §5.8).
+    """Verify an offline proof bundle (``GET /c/<number>/proof.json``; docs/formats.md §5.9).
 
     Args:
         bundle: the parsed bundle.

@@ -352,7 +352,7 @@ def certificate_versions(session: Session, issuer_id: str, number: str) -> list[
     return [LoggedVersion(version, index, kid) for version, index, kid in rows]
 
 
-#: The ``type`` of an offline proof bundle (docs/formats.md, section 5.7).
+#: The ``type`` of an offline proof bundle (docs/formats.md, section 5.9).
 BUNDLE_TYPE = "certificate-proof-bundle/1"
 
 
