@@ -8,15 +8,20 @@ without JavaScript and is cacheable for a minute (:data:`PAGE_MAX_AGE`).
 from __future__ import annotations
 
 import datetime as dt
+import re
+from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request
+from flask.typing import ResponseReturnValue
 
 from registry.app import db, registry
-from registry.domain.schemes import find_scheme
+from registry.domain.schemes import SCHEMES, find_scheme
 from registry.domain.status import Status
 from registry.domain.uscc import USCCInvalid, validate_uscc
 from registry.services import lookup
+from registry.services.search import SearchError, SearchQuery, SearchResult, search
 from registry.web.i18n import gettext
+from registry.web.limits import search_limit
 
 bp = Blueprint("pages", __name__)
 
@@ -26,6 +31,12 @@ PAGE_MAX_AGE = 60
 #: China Standard Time. China has kept UTC+8 without daylight saving since 1991, so a fixed
 #: offset is exact and needs no tz database.
 CST = dt.timezone(dt.timedelta(hours=8), "CST")
+
+#: The search filters, as GET parameters of /search.
+SEARCH_FILTERS = ("status", "scheme", "tier", "issuer")
+
+#: What a certificate number looks like (docs/formats.md); with a digit, so names are not taken.
+NUMBER_LIKE = re.compile(r"(?=.*[0-9])[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 
 #: The verdict banner's colour class per status (see registry.css).
 VERDICT_CLASS = {status: f"verdict--{status.value}" for status in Status}
@@ -68,6 +79,63 @@ def _cache(response: Response) -> Response:
 def home() -> str:
     """The search box."""
     return render_template("home.html")
+
+
+@bp.get("/search")
+@search_limit
+def search_results() -> ResponseReturnValue:
+    """One page of results for the search box, filtered by ``status``, ``scheme``, ``tier`` and
+    ``issuer`` and paged by ``cursor``.
+
+    A query that finds exactly one certificate by its number redirects to that certificate's
+    page. An empty query shows the form; a query the search cannot take answers 400 with the
+    form and the reason.
+    """
+    args = request.args
+    filters = {name: args.get(name) or None for name in SEARCH_FILTERS}
+    query = SearchQuery(
+        text=args.get("q", "").strip(),
+        status=filters["status"],
+        scheme=filters["scheme"],
+        tier=filters["tier"],
+        issuer=filters["issuer"],
+        cursor=args.get("cursor") or None,
+    )
+    context: dict[str, object] = {
+        "query": query,
+        "filtered": any(filters.values()),
+        "statuses": list(Status),
+        "schemes": SCHEMES,
+        "issuers": lookup.publishers(db()),
+        "result": None,
+        "next_url": None,
+        "number_like": bool(NUMBER_LIKE.fullmatch(query.text)),
+    }
+    if not query.text:
+        return render_template("search.html", **context)
+    try:
+        result = search(db(), query, china_today(registry().clock()))
+    except SearchError as exc:
+        return render_template("search.html", error=exc, **context), 400
+    single = _single_certificate(result)
+    if single is not None and not context["filtered"] and query.cursor is None:
+        number, issuer = single
+        return redirect(f"/c/{quote(number, safe='')}?{urlencode({'issuer': issuer})}")
+    if result.next_cursor is not None:
+        kept = [(k, v) for k, v in args.items(multi=True) if k != "cursor"]
+        context["next_url"] = f"/search?{urlencode([*kept, ('cursor', result.next_cursor)])}"
+    context["result"] = result
+    return render_template("search.html", **context)
+
+
+def _single_certificate(result: SearchResult) -> tuple[str, str] | None:
+    """(number, issuer) if a search by number found exactly one certificate."""
+    if result.kind != "number" or len(result.groups) != 1:
+        return None
+    hits = result.groups[0].certificates
+    if len(hits) != 1:
+        return None
+    return hits[0].certificate_number, hits[0].issuer_id
 
 
 @bp.get("/c/<number>")

@@ -154,3 +154,24 @@ def test_not_found_lists_who_publishes_here(phone: Page, base_url: str) -> None:
     table = phone.locator("table.publishers")
     expect(table).to_contain_text("测试认证中心")
     expect(table).to_contain_text("2026-03-01 16:00 北京时间")
+
+
+def test_search_box_on_the_home_page_finds_the_certificate(phone: Page, base_url: str) -> None:
+    phone.goto(f"{base_url}/")
+    box = phone.get_by_label("证书编号、企业名称或统一社会信用代码")
+    box.fill(NUMBER)
+    box.press("Enter")
+    phone.wait_for_url(re.compile(rf"/c/{NUMBER}"))
+    expect(phone.locator(".verdict")).to_contain_text("暂停")
+    no_horizontal_scroll(phone)
+
+
+def test_a_name_search_lists_the_organisation(phone: Page, base_url: str, tmp_path: Path) -> None:
+    phone.goto(f"{base_url}/")
+    phone.get_by_label("证书编号、企业名称或统一社会信用代码").fill("海川")
+    phone.get_by_role("button", name="查询").click()
+    expect(phone.get_by_role("link", name=NUMBER)).to_be_visible()
+    no_horizontal_scroll(phone)
+    phone.screenshot(path=tmp_path / "search.png", full_page=True)
+    phone.get_by_role("link", name=NUMBER).click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text(NUMBER)

@@ -450,3 +450,121 @@ def test_error_pages_are_html_in_the_chosen_language(client: FlaskClient) -> Non
     assert html_lang(html) == "en"
     assert "Page not found" in html
     assert 'href="/no-such-page?lang=zh"' in html
+
+
+# -- search ------------------------------------------------------------------------------------
+
+
+def organisation(uscc17: str, name: str) -> dict[str, str]:
+    from registry.domain.uscc import check_character
+
+    return {"name": name, "uscc": uscc17 + check_character(uscc17)}
+
+
+def test_a_name_search_lists_organisations_with_their_certificates(
+    client: FlaskClient, make_envelope: MakeEnvelope
+) -> None:
+    push(client, make_envelope())
+    html = page(client, "/search?q=海川")
+    assert f'href="/o/{USCC}"' in html
+    assert f'href="/c/{NUMBER}?issuer={ISSUER_ID}"' in html
+    assert "tag--valid" in html
+    assert 'value="海川"' in html  # the box keeps the query
+    assert "Five-star" in page(client, "/search?q=海川&lang=en")
+
+
+def test_a_number_search_goes_straight_to_the_certificate(
+    client: FlaskClient, make_envelope: MakeEnvelope
+) -> None:
+    push(client, make_envelope())
+    response = client.get(f"/search?q={NUMBER}")
+    assert response.status_code == 302
+    assert response.location == f"/c/{NUMBER}?issuer={ISSUER_ID}"
+
+
+def test_an_unknown_number_points_to_the_honest_not_found(
+    client: FlaskClient, make_envelope: MakeEnvelope
+) -> None:
+    push(client, make_envelope())
+    html = page(client, "/search?q=CQC-ASS-2099-000001")
+    assert "没有找到与“CQC-ASS-2099-000001”相符的证书。" in html
+    assert 'href="/c/CQC-ASS-2099-000001"' in html
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "expected"),
+    [
+        ("/search", 200, 'name="q"'),
+        ("/search?q=", 200, 'name="q"'),
+        ("/search?q=海川&status=bogus", 400, "无法按此条件查询。"),
+        ("/search?q=海川&tier=十星级", 400, "无法按此条件查询。"),
+        (f"/search?q={'海' * 101}", 400, "无法按此条件查询。"),
+    ],
+    ids=["no-query", "empty-query", "bad-status", "bad-tier", "too-long"],
+)
+def test_search_without_a_usable_query(
+    client: FlaskClient, url: str, status: int, expected: str
+) -> None:
+    html = page(client, url, status=status)
+    assert expected in html
+    assert 'class="results"' not in html
+
+
+def test_a_mistyped_uscc_names_the_check_character(
+    client: FlaskClient, make_envelope: MakeEnvelope
+) -> None:
+    push(client, make_envelope())
+    html = page(client, "/search?q=91330100MA2H3B4C5Y")
+    assert "这不是有效的统一社会信用代码。" in html
+    assert "第 18 位应为 X" in html
+
+
+def test_filters_narrow_the_results_and_stay_selected(
+    client: FlaskClient, make_envelope: MakeEnvelope
+) -> None:
+    push(
+        client,
+        make_envelope(),
+        make_envelope(
+            certificate_number="CQC-ASS-2024-000124",
+            status="suspended",
+            status_reason="监督审核不合格",
+            status_effective_date="2026-02-01",
+        ),
+    )
+    html = page(client, "/search?q=海川&status=suspended")
+    assert "CQC-ASS-2024-000124" in html
+    assert f">{NUMBER}<" not in html
+    assert '<option value="suspended" selected>' in html
+    assert '<details class="filters" open>' in html
+    assert f">{NUMBER}<" in page(client, "/search?q=海川&status=valid&scheme=after-sales-service")
+
+
+def test_results_come_a_page_at_a_time(client: FlaskClient, make_envelope: MakeEnvelope) -> None:
+    envelopes = [
+        make_envelope(
+            certificate_number=f"CQC-ASS-2024-{n:06d}",
+            organisation=organisation(f"913301006{n:08d}", f"海川第{n}分公司"),
+        )
+        for n in range(25)
+    ]
+    push(client, *envelopes)
+    first = page(client, "/search?q=海川&status=valid")
+    found = re.search(r'href="(/search\?[^"]+)" rel="next"', first)
+    assert found is not None
+    next_url = found.group(1).replace("&amp;", "&")
+    assert "q=%E6%B5%B7%E5%B7%9D" in next_url
+    assert "status=valid" in next_url
+    second = page(client, next_url)
+    first_orgs = set(re.findall(r'href="/o/(\w+)"', first))
+    second_orgs = set(re.findall(r'href="/o/(\w+)"', second))
+    assert len(first_orgs) == 20
+    assert len(second_orgs) == 5
+    assert not first_orgs & second_orgs
+    assert 'rel="next"' not in second
+
+
+def test_a_hostile_query_is_escaped(client: FlaskClient) -> None:
+    html = client.get("/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").get_data(as_text=True)
+    assert HOSTILE not in html
+    assert "&lt;script&gt;" in html

@@ -15,6 +15,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "search.did_you_mean": ("您要找的是否为 {suggestion}？", "Did you mean {suggestion}?"),
     "search.matched_former_name": ("曾用名相符：{name}", "Matched former name: {name}"),
+    "search.error": ("无法按此条件查询。", "This search cannot be run as asked."),
+    "search.none_number": (
+        "按证书编号查不到？查看各认证机构最近一次向本站发布的时间",
+        "Number not found? See when each certification body last published here",
+    ),
     "search.pages": ("翻页", "Pages"),
     "search.next_page": ("下一页 →", "Next page →"),
     "search.none": ("没有找到与“{text}”相符的证书。", "No certificates match “{text}”."),
