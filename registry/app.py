@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Flask, current_app, g
@@ -19,6 +19,7 @@ from registry.crypto.keys import PrivateKey
 from registry.log.note import NoteSigner
 from registry.settings import Settings, SettingsError
 from registry.store.db import make_engine, make_sessionmaker
+from registry.web.rendered import RenderedCache
 
 #: Top-level folders of the checkout that the app serves from.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,8 @@ class Registry:
     #: The registry's own Ed25519 key: it signs checkpoints (through ``log_signer``) and receipts.
     log_key: PrivateKey
     clock: Callable[[], dt.datetime] = utc_now
+    #: Rendered hot lookups (see registry.web.rendered); one per app, never shared.
+    rendered: RenderedCache = field(default_factory=RenderedCache)
 
 
 def load_log_key(settings: Settings) -> PrivateKey:

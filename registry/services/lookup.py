@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 
 from registry.domain.record import Record
 from registry.domain.status import Status, derive_status, status_of, status_on
-from registry.store.models import Certificate, Issuer, IssuerKey, Organisation, RecordVersion
+from registry.store.models import (
+    Certificate,
+    Issuer,
+    IssuerKey,
+    LogState,
+    Organisation,
+    RecordVersion,
+)
 
 
 class CertificateNotFound(LookupError):
@@ -144,6 +151,21 @@ def versions(session: Session, issuer: str, number: str) -> list[Version]:
         .order_by(RecordVersion.version)
     ).all()
     return [_version(row, compromised_at) for row, compromised_at in rows]
+
+
+def fingerprint(session: Session, number: str) -> tuple[tuple[tuple[str, int], ...], int]:
+    """What a lookup of ``number`` depends on, in one indexed query: each issuer using the
+    number with the log index of its current version, and the log size (which grows with
+    every push and key event, so it also covers issuers' push times and key compromises)."""
+    log_size = select(LogState.size).where(LogState.id == 1).scalar_subquery()
+    rows = session.execute(
+        select(Certificate.issuer_id, Certificate.log_index, log_size)
+        .where(Certificate.certificate_number == number)
+        .order_by(Certificate.issuer_id)
+    ).all()
+    if not rows:
+        return (), -1
+    return tuple((issuer, index) for issuer, index, _ in rows), rows[0][2]
 
 
 def issuer_info(session: Session, issuer_id: str) -> IssuerInfo:

@@ -16,6 +16,7 @@ from registry.domain.status import Status
 from registry.domain.uscc import USCCInvalid, validate_uscc
 from registry.services import lookup
 from registry.web.errors import APIError
+from registry.web.rendered import Rendered
 from registry.web.log import certificate_inclusion
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -160,7 +161,39 @@ def cached(response: Response, *parts: object, max_age: int = LOOKUP_MAX_AGE) ->
 
 @bp.get("/certificates/<number>")
 def get_certificate(number: str) -> Response:
-    """A certificate's current state; with ``?at=YYYY-MM-DD`` also its status on that day."""
+    """A certificate's current state; with ``?at=YYYY-MM-DD`` also its status on that day.
+
+    The hottest public endpoint: a rendered answer is reused for up to a minute while nothing
+    it depends on has changed (:func:`registry.services.lookup.fingerprint`).
+    """
+    state = registry()
+    issuers, log_size = lookup.fingerprint(db(), number)
+    key = (
+        "certificate",
+        number,
+        issuers,
+        log_size,
+        today(state.clock()),
+        request.args.get("issuer"),
+        request.args.get("at"),
+        request.args.get("proof"),
+    )
+    hit = state.rendered.get(key) if issuers else None
+    if hit is None:
+        response = _render_certificate(number)
+        if response.status_code == 200:
+            etag, _ = response.get_etag()
+            state.rendered.put(key, Rendered(response.get_data(), etag or ""))
+        return response
+    response = Response(hit.body, mimetype="application/json")
+    response.set_etag(hit.etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = LOOKUP_MAX_AGE
+    response.make_conditional(request)
+    return response
+
+
+def _render_certificate(number: str) -> Response:
     cert = load_certificate(number)
     day = parse_day(request.args.get("at"), "at")
     body = certificate_json(cert)

@@ -214,3 +214,35 @@ def test_schemes_are_published_with_thresholds(client: FlaskClient) -> None:
     five = next(t for t in after_sales["tiers"] if t["name"] == "五星级")
     assert five["min_score"] == {"100": 95, "1000": 950}
     assert schemes["customer-satisfaction"]["standard"] == "GB/T 19039-2009"
+
+
+def test_a_cached_lookup_never_hides_a_key_compromise(
+    client: FlaskClient, make_envelope: MakeEnvelope, signer: Signer, state: Registry, clock: Clock
+) -> None:
+    """Regression guard for the rendered-lookup cache: a key event changes the answer."""
+    from registry.services.issuers import mark_compromised
+
+    push(client, make_envelope())
+    before = client.get(f"/api/v1/certificates/{NUMBER}").get_json()
+    assert before["key_compromised"] is False
+    assert client.get(f"/api/v1/certificates/{NUMBER}").get_json() == before  # served from cache
+    with state.sessions() as session:
+        mark_compromised(
+            session,
+            signer.key.public_key.thumbprint,
+            since=clock.now - dt.timedelta(hours=1),
+            now=clock.now,
+        )
+        session.commit()
+    after = client.get(f"/api/v1/certificates/{NUMBER}").get_json()
+    assert after["key_compromised"] is True
+    assert after["flagged"] is True
+
+
+def test_a_cached_lookup_follows_the_date(
+    client: FlaskClient, make_envelope: MakeEnvelope, clock: Clock
+) -> None:
+    push(client, make_envelope())
+    assert client.get(f"/api/v1/certificates/{NUMBER}").get_json()["status"]["code"] == "valid"
+    clock.now = dt.datetime(2027, 3, 1, 8, 0, tzinfo=dt.UTC)
+    assert client.get(f"/api/v1/certificates/{NUMBER}").get_json()["status"]["code"] == "expired"
