@@ -16,8 +16,8 @@ from registry.domain.status import Status
 from registry.domain.uscc import USCCInvalid, validate_uscc
 from registry.services import lookup
 from registry.web.errors import APIError
-from registry.web.rendered import Rendered
 from registry.web.log import certificate_inclusion
+from registry.web.rendered import Rendered
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
