@@ -311,6 +311,87 @@ SCHEMAS: dict[str, Schema] = {
         }
     ),
     "KeyEvent": _object({"kid": _STRING, "log_index": _INT}),
+    "SearchResult": _object(
+        {
+            "query": _STRING,
+            "kind": {"enum": ["number", "uscc", "name", "empty"]},
+            "results": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "organisation": _object(
+                            {
+                                "uscc": _STRING,
+                                "name": _STRING,
+                                "former_names": {"type": "array", "items": _STRING},
+                                "matched_former_name": _NULLABLE_STRING,
+                            }
+                        ),
+                        "certificates": {
+                            "type": "array",
+                            "items": _object(
+                                {
+                                    "certificate_number": _STRING,
+                                    "issuer": _STRING,
+                                    "scheme": _STRING,
+                                    "tier": _STRING,
+                                    "status": _ref("Status"),
+                                    "expiry_date": _DATE,
+                                    "url": _STRING,
+                                }
+                            ),
+                        },
+                    }
+                ),
+            },
+            "next_cursor": _NULLABLE_STRING,
+            "uscc_problem": {
+                "anyOf": [
+                    {"type": "null"},
+                    _object(
+                        {
+                            "message": _STRING,
+                            "expected_check_character": _NULLABLE_STRING,
+                            "suggestion": _NULLABLE_STRING,
+                        }
+                    ),
+                ]
+            },
+        }
+    ),
+    "JWK": _object(
+        {
+            "kty": {"const": "OKP"},
+            "crv": {"const": "Ed25519"},
+            "x": _STRING,
+            "kid": _STRING,
+            "use": {"const": "sig"},
+            "alg": _STRING,
+            "issuer": _STRING,
+            "status": {"enum": ["active", "retired", "compromised"]},
+        },
+        required=["kty", "crv", "x", "kid"],
+    ),
+    "CheckRequest": _object(
+        {
+            "queries": {
+                "type": "array",
+                "items": _STRING,
+                "description": "certificate numbers, USCCs or exact organisation names",
+            },
+            "as_of": {**_DATE, "description": "the tender date (default: today)"},
+        },
+        required=["queries"],
+    ),
+    "Receipt": _object(
+        {
+            "receipt": {
+                "type": "object",
+                "description": "`check-receipt/1`: what was asked and answered, and when",
+            },
+            "signature": _ref("Signature"),
+        }
+    ),
     "InclusionProof": _object(
         {
             "index": {**_INT, "minimum": 0},
@@ -389,6 +470,12 @@ def _query(name: str, schema: Schema, description: str) -> Schema:
     }
 
 
+_ISSUER_PATH: Schema = {
+    "name": "issuer_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": ISSUER_ID},
+}
 _UNAVAILABLE = _error("The database is busy; nothing happened, retry after Retry-After")
 
 PATHS: dict[str, Schema] = {
@@ -479,6 +566,139 @@ PATHS: dict[str, Schema] = {
             "summary": "The schemes and tiers this registry knows, with score thresholds",
             "responses": {
                 "200": _json(_ref("Schemes"), "The schemes", _CACHED),
+                "304": _NOT_MODIFIED,
+            },
+        }
+    },
+    "/api/v1/search": {
+        "get": {
+            "operationId": "search",
+            "summary": "Certificates by number, USCC or any part of an organisation's names",
+            "parameters": [
+                {
+                    **_query("q", {"type": "string", "maxLength": 200}, "the query"),
+                    "required": True,
+                },
+                _query(
+                    "status",
+                    {"enum": [s.value for s in Status]},
+                    "only certificates with this status",
+                ),
+                _query("scheme", _STRING, "only this scheme (id or code)"),
+                _query("tier", _STRING, "only this tier (name or code)"),
+                _query("issuer", {"type": "string", "pattern": ISSUER_ID}, "only this issuer"),
+                _query("cursor", _STRING, "next_cursor of the previous page"),
+                _query("limit", {"type": "string", "pattern": r"^[0-9]{1,3}$"}, "1-100 (20)"),
+            ],
+            "responses": {
+                "200": _json(_ref("SearchResult"), "One page of results, by organisation"),
+                "400": _error(
+                    "EmptyQuery, InvalidLimit, UnknownStatus, UnknownScheme, UnknownTier, "
+                    "InvalidIssuer, InvalidCursor, ..."
+                ),
+                "429": _error("RateLimited: see Retry-After"),
+                "503": _UNAVAILABLE,
+            },
+        }
+    },
+    "/api/v1/checks": {
+        "post": {
+            "operationId": "bulkCheck",
+            "summary": "Check a list of bidders as of a date; answers a registry-signed receipt",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("CheckRequest")}},
+            },
+            "responses": {
+                "201": _json(
+                    {
+                        "allOf": [
+                            _object({"id": _STRING, "url": _STRING}),
+                            _ref("Receipt"),
+                        ]
+                    },
+                    "The stored receipt",
+                ),
+                "400": _error("MalformedCheck, InvalidDate, MalformedJSON, ..."),
+                "415": _error("UnsupportedMediaType"),
+                "503": _UNAVAILABLE,
+            },
+        }
+    },
+    "/api/v1/receipts/{receipt_id}": {
+        "get": {
+            "operationId": "getReceipt",
+            "summary": "A stored bulk-check receipt",
+            "parameters": [
+                {
+                    "name": "receipt_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": r"^[A-Z2-7]{1,32}$"},
+                }
+            ],
+            "responses": {
+                "200": _json(_ref("Receipt"), "The receipt"),
+                "404": _error("ReceiptNotFound"),
+                "503": _UNAVAILABLE,
+            },
+        }
+    },
+    "/api/v1/receipts/key": {
+        "get": {
+            "operationId": "getReceiptKey",
+            "summary": "The registry's receipt-signing public key (JWK)",
+            "responses": {"200": _json(_ref("JWK"), "The key")},
+        }
+    },
+    "/api/v1/issuers/{issuer_id}/reports": {
+        "get": {
+            "operationId": "getLabelReports",
+            "summary": "Consumers' reports about an issuer's labels (signed requests only)",
+            "description": "Authorization: Registry-Signature kid=…, created=…, signature=… "
+            "(docs/api-scan.md).",
+            "parameters": [
+                _ISSUER_PATH,
+                _query("since", _TIME, "only reports from this time"),
+                _query("after", _COUNT, "the last id seen"),
+            ],
+            "responses": {
+                "200": _json({"type": "object"}, "The reports"),
+                "400": _error("InvalidParameter"),
+                "401": _error("MissingSignature, MalformedSignature, StaleSignature, ..."),
+                "403": _error("a key of another issuer"),
+                "404": _error("no such issuer"),
+            },
+        }
+    },
+    "/api/v1/issuers/{issuer_id}/scans": {
+        "get": {
+            "operationId": "getScanCounts",
+            "summary": "Scan counts of an issuer's labels (signed requests only)",
+            "parameters": [_ISSUER_PATH],
+            "responses": {
+                "200": _json({"type": "object"}, "The counts"),
+                "400": _error("InvalidParameter"),
+                "401": _error("MissingSignature, MalformedSignature, StaleSignature, ..."),
+                "403": _error("a key of another issuer"),
+                "404": _error("no such issuer"),
+            },
+        }
+    },
+    "/.well-known/jwks.json": {
+        "get": {
+            "operationId": "getJWKS",
+            "summary": "Every issuer key the registry trusts or trusted (RFC 7517 JWKS)",
+            "responses": {
+                "200": {
+                    "description": "The key set",
+                    "content": {
+                        "application/jwk-set+json": {
+                            "schema": _object({"keys": {"type": "array", "items": _ref("JWK")}})
+                        }
+                    },
+                    "headers": _CACHED,
+                },
                 "304": _NOT_MODIFIED,
             },
         }
