@@ -210,3 +210,12 @@ def test_example_verifies_with_pycose() -> None:
 
 def _raw_public_hex() -> str:
     return PrivateKey.from_seed(bytes.fromhex(EXAMPLE["seed"])).public_key.raw.hex()
+
+
+def test_formats_md_quotes_the_example() -> None:
+    text = (VECTORS.parents[1] / "docs" / "formats.md").read_text()
+    section = text[text.index("## 4. Scan token") : text.index("## 5. Log")]
+    flat = section.replace("\n", "")
+    for name in ("payload", "sig_structure", "signature", "token", "url"):
+        assert EXAMPLE[name] in flat, name
+    assert EXAMPLE["kid"] in section
