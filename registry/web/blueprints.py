@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-from registry.web import api, checks, errors, i18n, ingest, limits, log, openapi, pages, search
-from registry.web import scan, wellknown
+from registry.web import (
+    api,
+    checks,
+    errors,
+    i18n,
+    ingest,
+    limits,
+    log,
+    openapi,
+    pages,
+    scan,
+    search,
+    wellknown,
+)
 
 #: No inline script or style anywhere: templates load /static files only.
 CONTENT_SECURITY_POLICY = (
