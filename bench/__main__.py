@@ -19,7 +19,7 @@ OUT = Path(__file__).resolve().parent / "out"
 
 #: Dataset size and per-endpoint duration of ``--quick`` (the smoke test runs it).
 QUICK_CERTIFICATES = 300
-QUICK_DURATION = 2.0
+QUICK_DURATION = 1.0
 
 
 def default_db(certificates: int) -> Path:

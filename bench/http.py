@@ -299,7 +299,7 @@ def run(
             file = _write_paths(out, name, paths)
             if warm_all:
                 # Each gunicorn worker keeps its own cache; ask often enough to reach them all.
-                _warm(base, paths * 6)
+                _warm(base, paths * 4)
             if warmup:
                 wrk.run(
                     base, _write_paths(out, name + " warm-up", warm), warmup, connections, threads
