@@ -75,8 +75,13 @@ def http_command(
 
     if quick:
         certificates, duration = QUICK_CERTIFICATES, QUICK_DURATION
-    db = db or default_db(certificates)
-    dataset.load(db, certificates, echo=click.echo)
+    if db is not None and db.exists() and dataset.cached(db, certificates, 2026) is None:
+        # An explicit database is served as it is: one loaded with other parameters, or a
+        # load stopped early (each batch is its own transaction, so it is consistent).
+        click.echo(f"serving {db} as it is (no finished load of {certificates:,} recorded)")
+    else:
+        db = db or default_db(certificates)
+        dataset.load(db, certificates, echo=click.echo)
     http.run(
         db,
         duration=duration,

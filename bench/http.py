@@ -270,7 +270,18 @@ def run(
     engine = make_engine(env["REGISTRY_DATABASE_URL"])
     schema.upgrade(engine)  # a cached database may predate a migration
     dataset.index_for_search(engine, echo)
+    with engine.connect() as connection:
+        counts = connection.exec_driver_sql(
+            "SELECT (SELECT count(*) FROM certificate), (SELECT count(*) FROM record), "
+            "(SELECT count(*) FROM organisation)"
+        ).one()
+        if not connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+        ).first():
+            connection.exec_driver_sql("ANALYZE")  # a load stopped early never analysed
+            connection.commit()
     engine.dispose()
+    echo(f"dataset: {counts[0]:,} certificates, {counts[1]:,} records, {counts[2]:,} organisations")
     app = create_app(environ=env)
     app.extensions["registry"].engine.dispose()
 
