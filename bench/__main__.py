@@ -93,5 +93,16 @@ def http_command(
     )
 
 
+@main.command("profile")
+@click.option("--db", type=click.Path(path_type=Path, exists=True), required=True)
+@click.option("--requests", default=500, show_default=True)
+@click.argument("endpoints", nargs=-1, required=True)
+def profile_command(db: Path, requests: int, endpoints: tuple[str, ...]) -> None:
+    """cProfile ENDPOINTS (names as in the table, e.g. lookup "search (1 char)") in-process."""
+    from bench import http
+
+    http.profile(db, list(endpoints), requests, echo=click.echo)
+
+
 if __name__ == "__main__":
     main()

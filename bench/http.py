@@ -435,3 +435,51 @@ def table(rows: list[Row], hello_first: wrk.Result, hello_last: wrk.Result) -> s
         hello_cells(hello_last, "hello-world (last)"),
     ]
     return "\n".join("| " + " | ".join(cells) + " |" for cells in body)
+
+
+def profile(db: Path, names: list[str], requests: int, echo: Callable[[str], None] = print) -> None:
+    """Profile endpoints in-process (Flask test client, no HTTP) with cProfile.
+
+    For each endpoint, sends ``requests`` requests over distinct sampled URLs, prints the mean
+    time per request next to the hello-world app's (the in-process ratio), then the top of the
+    profile by cumulative time. Use it to see where an endpoint that misses its target spends
+    its time.
+    """
+    import cProfile
+    import io
+    import pstats
+
+    from bench.hello import app as hello_app
+    from registry import create_app
+
+    app = create_app(environ=registry_env(db))
+    sample = Sample.from_db(db, requests * 2)
+    by_name = {e.name: e for e in endpoints(sample)}
+    client, hello = app.test_client(), hello_app.test_client()
+
+    def per_request(send: Callable[[str], object], paths: list[str]) -> float:
+        started = time.perf_counter()
+        for path in paths:
+            send(path)
+        return (time.perf_counter() - started) / len(paths) * 1000
+
+    per_request(hello.get, ["/"] * 10)
+    hello_ms = per_request(hello.get, ["/"] * requests)
+    for name in names:
+        # Distinct URLs, none asked before, like the HTTP benchmark's long tail; the first
+        # few requests only pay one-off start-up costs.
+        paths = by_name[name].paths
+        per_request(client.get, paths[-10:])
+        measured, profiled = paths[:requests], paths[requests : 2 * requests] or paths[:requests]
+        ms = per_request(client.get, measured)
+        echo(
+            f"{name}: {ms:.3f} ms per request in-process, hello-world {hello_ms:.3f} ms "
+            f"(ratio {hello_ms / ms:.2f})"
+        )
+        profiler = cProfile.Profile()
+        profiler.enable()
+        per_request(client.get, profiled)
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+        echo(out.getvalue())
