@@ -499,9 +499,7 @@ def _names(connection: Connection, plan: _Plan) -> SearchResult:
         bigrams = sorted({query[i : i + 2] for i in range(len(query) - 1)})
         counts: dict[str, int] = {
             g: n
-            for g, n in connection.execute(
-                _statement("counts", _Filters()), {"grams": bigrams}
-            ).tuples()
+            for g, n in connection.execute(_statement("counts", _Filters()), {"grams": bigrams})
         }
         if any(counts.get(b, 0) <= 0 for b in bigrams):
             return _no_more(plan)  # a bigram no name contains: nothing can match
