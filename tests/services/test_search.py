@@ -442,7 +442,8 @@ def sample(push: Push, state: Registry) -> list[str]:
     with state.sessions() as session:
         org_names = sorted(session.execute(select(Organisation.name)).scalars())
         former = [f for f in session.execute(select(Organisation.former_names)).scalars() if f]
-    assert len(org_names) > 150 and former
+    assert len(org_names) > 150
+    assert former
     common = org_names[0][-2:]  # e.g. 公司
     return [
         "有",
