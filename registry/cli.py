@@ -19,7 +19,7 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
-from registry import monitor_cli, qr_cli
+from registry import monitor_cli, qr_cli, search_cli
 from registry.app import LOG_KEY_FILE, create_app, utc_now
 from registry.crypto.jcs import parse_json
 from registry.crypto.jwks import jwk_for
@@ -367,3 +367,4 @@ main.add_command(monitor_cli.monitor)
 main.add_command(monitor_cli.verify_bundle_command)
 main.add_command(qr_cli.qr_command)
 main.add_command(qr_cli.verify_command)
+main.add_command(search_cli.search_group)

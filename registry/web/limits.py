@@ -94,7 +94,7 @@ def _rate_limited(error: RateLimitExceeded) -> Response:
         APIError(
             429,
             "RateLimited",
-            f"too many searches from your address (at most {error.description}); "
+            f"too many requests from your address (at most {error.description}); "
             f"try again in {wait} s",
             headers={"Retry-After": str(wait)},
         )

@@ -1,0 +1,76 @@
+"""``registry search``: query and maintain the organisation-name search index.
+
+``registry search reindex`` rebuilds the index from the ``organisation`` table: after a bulk
+load, or after upgrading a database that holds organisations from before the index existed.
+Ingest keeps the index current by itself; reindexing a current index changes nothing but time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import click
+
+from registry.services import search_index
+from registry.services.search import SearchError, SearchQuery, search
+from registry.settings import Settings, SettingsError
+from registry.store.db import make_engine, make_sessionmaker
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group("search")
+def search_group() -> None:
+    """Search certificates, and rebuild the name index."""
+
+
+@search_group.command("reindex")
+def reindex() -> None:
+    """Rebuild the name index from the organisations table (one transaction)."""
+    engine = make_engine(_settings().database_url)
+    try:
+        started = time.perf_counter()
+        with make_sessionmaker(engine)() as session:
+            report = search_index.rebuild(session)
+            session.commit()
+        seconds = time.perf_counter() - started
+    finally:
+        engine.dispose()
+    click.echo(
+        f"indexed {report.organisations:,} organisations: {report.postings:,} postings of "
+        f"{report.grams:,} distinct grams in {seconds:.1f} s"
+    )
+
+
+@search_group.command("query")
+@click.argument("text")
+@click.option("--limit", default=20, show_default=True)
+def query(text: str, limit: int) -> None:
+    """Print the first page of results for TEXT, as the API would find them."""
+    engine = make_engine(_settings().database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            result = search(session, SearchQuery(text, limit=limit), dt.date.today())
+    except SearchError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    finally:
+        engine.dispose()
+    click.echo(f"kind: {result.kind}")
+    if result.uscc_problem is not None:
+        click.echo(result.uscc_problem.message)
+    for group in result.groups:
+        former = f" (formerly {group.matched_former_name})" if group.matched_former_name else ""
+        click.echo(f"{group.uscc}  {group.name}{former}")
+        for cert in group.certificates:
+            click.echo(
+                f"    {cert.certificate_number}  {cert.issuer_id}  {cert.tier}  "
+                f"{cert.status.value}  {cert.expiry_date.isoformat()}"
+            )
+    if result.next_cursor:
+        click.echo(f"more results: GET /api/v1/search with cursor={result.next_cursor}")
