@@ -15,7 +15,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -129,8 +129,7 @@ def index_organisations(session: Session, changed: Sequence[Change]) -> None:
         )
     # Postings in (gram, key) order append to the end of each posting list's B-tree range.
     additions.sort()
-    for part in _chunks(additions, _BATCH):
-        session.execute(insert(NameGram), [{"gram": g, "org_key": k} for g, k in part])
+    _write_postings(session, additions)
     _upsert_counts(session, deltas)
 
 
@@ -195,22 +194,39 @@ def rebuild(session: Session) -> RebuildReport:
         indexed.extend((key, hay) for key, hay in added)
     indexed.sort()
     counts: Counter[str] = Counter()
-    postings: list[dict[str, object]] = []
+    postings: list[tuple[str, int]] = []
     total = 0
     for key, hay in indexed:
         found = grams(hay)
-        postings.extend({"gram": gram, "org_key": key} for gram in found)
+        postings.extend((gram, key) for gram in found)
         counts.update(found)
         if len(postings) >= _BATCH:
             total += _write_postings(session, postings)
+            postings.clear()
     total += _write_postings(session, postings)
     _upsert_counts(session, counts)
     return RebuildReport(organisations=len(indexed), postings=total, grams=len(counts))
 
 
-def _write_postings(session: Session, postings: list[dict[str, object]]) -> int:
-    written = len(postings)
-    if postings:
-        session.execute(insert(NameGram), postings)
-        postings.clear()
-    return written
+def _write_postings(session: Session, postings: Sequence[tuple[str, int]]) -> int:
+    """Insert ``(gram, org_key)`` rows at driver speed; returns how many.
+
+    The ORM's bulk insert spends ~10 µs of Python a row, several times what SQLite needs to
+    store it; PostgreSQL takes the rows by COPY. Both run in the session's transaction.
+    """
+    if not postings:
+        return 0
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        driver: Any = connection.connection.driver_connection
+        with (
+            driver.cursor() as cursor,
+            cursor.copy("COPY name_gram (gram, org_key) FROM STDIN") as copy,
+        ):
+            for row in postings:
+                copy.write_row(row)
+    else:
+        connection.exec_driver_sql(
+            "INSERT INTO name_gram (gram, org_key) VALUES (?, ?)", list(postings)
+        )
+    return len(postings)
