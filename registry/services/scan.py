@@ -19,8 +19,9 @@ A token from a key later marked compromised, signed before the compromise, still
 verdict, with :attr:`ScanResult.key_warning` set.
 
 Keys are looked up by short kid through :class:`KeyCache` (a small per-process cache with a
-short TTL, so a key marked compromised is honoured within :data:`KEY_CACHE_TTL` seconds); the
-certificate is one indexed query.
+short TTL, so a key marked compromised is honoured within :data:`KEY_CACHE_TTL` seconds), and
+:class:`ScanCache` also keeps verification outcomes for as long and parsed records for ever (a
+log index's bytes never change); the certificate is one indexed query.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -219,18 +221,72 @@ _COUNTERFEIT_MESSAGES = {
 }
 
 
+class ScanCache:
+    """Everything the scan page may reuse between requests; one per app, thread-safe.
+
+    * keys by short kid, for :data:`KEY_CACHE_TTL` seconds (:class:`KeyCache`);
+    * the outcome of verifying a token text, for as long as the keys it used;
+    * parsed records by log index, for ever: the bytes at a log index never change.
+    """
+
+    def __init__(self, ttl: float = KEY_CACHE_TTL, size: int = KEY_CACHE_SIZE) -> None:
+        self.keys = KeyCache(ttl, size)
+        self.size = size
+        self._tokens: dict[str, tuple[dt.datetime, ScanToken, _Outcome]] = {}
+        self._records: OrderedDict[int, Record] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def verify(self, session: Session, text: str, now: dt.datetime) -> tuple[ScanToken, _Outcome]:
+        """Parse ``text`` and verify it against the keys with its short kid.
+
+        Raises:
+            VerificationError: ``MalformedToken`` (malformed texts are not cached).
+        """
+        with self._lock:
+            hit = self._tokens.get(text)
+        if hit is not None and hit[0] > now:
+            return hit[1], hit[2]
+        token = ScanToken.from_text(text)
+        outcome = verify_token(token, self.keys.get(session, token.short_kid, now))
+        expires = now + dt.timedelta(seconds=self.keys.ttl)
+        with self._lock:
+            if len(self._tokens) >= self.size:
+                self._tokens.clear()
+            self._tokens[text] = (expires, token, outcome)
+        return token, outcome
+
+    def record(self, session: Session, log_index: int) -> Record:
+        """The record stored at ``log_index``, parsed once."""
+        with self._lock:
+            found = self._records.get(log_index)
+        if found is not None:
+            return found
+        envelope = session.execute(
+            select(RecordVersion.envelope).where(RecordVersion.log_index == log_index)
+        ).scalar_one()
+        record = Record.from_json(json.loads(envelope)["record"])
+        with self._lock:
+            self._records[log_index] = record
+            while len(self._records) > self.size:
+                self._records.popitem(last=False)
+        return record
+
+
+_Outcome = tuple[ScanKey | None, ScanClaims | None, str | None]
+
+
 def check(
-    session: Session, text: str, keys: KeyCache, now: dt.datetime, today: dt.date
+    session: Session, text: str, cache: ScanCache, now: dt.datetime, today: dt.date
 ) -> ScanResult:
     """Check a scan token (Base32 text) against the registry; see the module docstring.
 
-    Never raises for bad input: every token, however broken, gets a verdict.
+    Never raises for bad input: every token, however broken, gets a verdict. On a warm cache
+    this is one indexed query and no parsing or signature check.
     """
     try:
-        token = ScanToken.from_text(text)
+        token, (key, claims, problem) = cache.verify(session, text, now)
     except VerificationError as exc:
         return ScanResult(Verdict.MALFORMED, "MalformedToken", exc.reason, text)
-    key, claims, problem = verify_token(token, keys.get(session, token.short_kid, now))
     if key is None or claims is None or problem is not None:
         code = problem or "BadSignature"
         return ScanResult(
@@ -239,7 +295,7 @@ def check(
     warning = key.compromised_at is not None
     row = session.execute(
         select(
-            RecordVersion.envelope,
+            Certificate.log_index,
             RecordVersion.record_hash,
             RecordVersion.received_at,
             Issuer.name,
@@ -264,11 +320,10 @@ def check(
             key,
             warning,
         )
-    envelope, record_hash, received_at, issuer_name, issuer_name_en = row
-    record = Record.from_json(json.loads(envelope)["record"])
-    view = CertificateView(
-        record, status_of(record, today), issuer_name, issuer_name_en, received_at
-    )
+    log_index, record_hash, received_at, issuer_name, issuer_name_en = row
+    record = cache.record(session, log_index)
+    status = status_of(record, today)
+    view = CertificateView(record, status, issuer_name, issuer_name_en, received_at)
     mismatches = _mismatches(session, claims, record, record_hash)
     found = (claims, True, key, warning, view, mismatches)
     if view.status is not Status.VALID:

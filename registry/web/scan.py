@@ -91,7 +91,7 @@ class ImageCache:
 class ScanState:
     """Per-app, per-process state of this feature (app.extensions["scan"])."""
 
-    keys: scan.KeyCache = field(default_factory=scan.KeyCache)
+    cache: scan.ScanCache = field(default_factory=scan.ScanCache)
     counter: scan.ScanCounter = field(default_factory=scan.ScanCounter)
     images: ImageCache = field(default_factory=ImageCache)
 
@@ -141,7 +141,7 @@ def scan_page(token: str) -> Response:
     now = registry().clock()
     today = china_today(now)
     session = db()
-    result = scan.check(session, token, state.keys, now, today)
+    result = scan.check(session, token, state.cache, now, today)
     reported = request.args.get("reported") == "1"
     claims = result.claims
     counted = result.identifies_certificate and claims is not None and not reported
@@ -206,7 +206,7 @@ def report_label() -> Response:
     token = request.form.get("token", "")
     now = registry().clock()
     session = db()
-    result = scan.check(session, token, _state().keys, now, china_today(now))
+    result = scan.check(session, token, _state().cache, now, china_today(now))
     form = {name: request.form.get(name, "") for name in ("reason", "details", "place")}
     try:
         scan.add_report(session, result, form["reason"], form["details"], form["place"], now)
