@@ -176,12 +176,12 @@ def main() -> None:
     if args.url:
         run(args.url, args.organisations, args.queries, args.seed)
     elif args.postgres:
-        from tests.postgres import Cluster
+        from tests.postgres import Cluster, find_bindir
 
-        cluster = Cluster()
+        cluster = Cluster(find_bindir())
         cluster.start()
         try:
-            run(cluster.test_url, args.organisations, args.queries, args.seed)
+            run(cluster.test_url(), args.organisations, args.queries, args.seed)
         finally:
             cluster.stop()
     else:

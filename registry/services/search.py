@@ -493,6 +493,7 @@ def _names(connection: Connection, plan: _Plan) -> SearchResult:
         "after": plan.after if plan.cursor_kind == "name" else 0,
         "n": plan.limit + 1,
     }
+    listed = None  # the length of the posting list walked, when known
     if len(query) <= 2:
         params["gram"] = query
     else:
@@ -503,11 +504,13 @@ def _names(connection: Connection, plan: _Plan) -> SearchResult:
         }
         if any(counts.get(b, 0) <= 0 for b in bigrams):
             return _no_more(plan)  # a bigram no name contains: nothing can match
-        params["gram"] = min(bigrams, key=lambda b: (counts[b], b))
+        rarest = min(bigrams, key=lambda b: (counts[b], b))
+        params["gram"], listed = rarest, counts[rarest]
         params["pattern"] = _contains(query)
     checked = len(query) > 2 or plan.filters.any
     until = None
-    if checked:
+    # The rarest bigram's whole posting list may be shorter than the budget: then no bound.
+    if checked and (listed is None or listed > SCAN_BUDGET):
         # Bound the postings this page examines: find where the budget runs out.
         until = connection.execute(
             _statement("window", _Filters()), {**params, "skip": SCAN_BUDGET - 1}
@@ -633,16 +636,23 @@ def _statement(shape: object, filters: _Filters, postgres: bool = False) -> Sele
         )
     if isinstance(shape, tuple) and shape[0] == "postings":
         _, verify, bounded = shape
-        page: Select[Any] = (
-            select(g.org_key, s.uscc)
-            .join(_SORG, s.org_key == g.org_key)
-            .where(g.gram == bindparam("gram"), g.org_key > bindparam("after"))
+        # Each posting is joined to its organisation by a correlated scalar subquery, not a
+        # JOIN: both databases then walk the posting list in key order and stop at LIMIT.
+        # Given a join, PostgreSQL estimates a LIKE or EXISTS on search_organisation as
+        # selective and scans that whole table (or merge-joins from its first key) instead:
+        # 13 ms at 30k organisations, growing linearly.
+        checks = [s.org_key == g.org_key]
+        if verify:
+            checks.append(s.haystack.like(bindparam("pattern"), escape="\\"))
+        if conditions:
+            checks.append(exists().where(c.uscc == s.uscc, *conditions))
+        uscc = select(s.uscc).where(*checks).scalar_subquery()
+        page: Select[Any] = select(g.org_key, uscc.label("uscc")).where(
+            g.gram == bindparam("gram"), g.org_key > bindparam("after")
         )
         if bounded:
             page = page.where(g.org_key <= bindparam("until"))
-        if verify:
-            page = page.where(s.haystack.like(bindparam("pattern"), escape="\\"))
-        if conditions:
-            page = page.where(exists().where(c.uscc == s.uscc, *conditions))
+        if len(checks) > 1:
+            page = page.where(uscc.is_not(None))
         return page.order_by(g.org_key).limit(bindparam("n"))
     raise AssertionError(f"no statement for {shape!r}")  # pragma: no cover
