@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 # Extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not browser" -x'
 PYTEST_ARGS ?=
 # Debian packages the test suite needs beyond Python: browser tests, Chinese glyphs in
-# screenshots, the throwaway PostgreSQL cluster (postgresql-15 includes pg_trgm).
+# screenshots and labels, the throwaway PostgreSQL cluster (postgresql-15 includes pg_trgm),
+# cairo (cairosvg rasterises SVG labels for the QR decoder) and wrk (the benchmark smoke test).
 CHROMIUM := /usr/bin/chromium
 INITDB := /usr/lib/postgresql/15/bin/initdb
 
@@ -40,6 +41,8 @@ system-deps:
 	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
 	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
 	[ -x $(INITDB) ] || missing="$$missing postgresql-15"; \
+	ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2' || missing="$$missing libcairo2"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "Installing:$$missing"; \

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -487,3 +488,10 @@ def _update_state(
         search_index.index_organisations(session, changed)
     issuers = {item.record.issuer for item, _ in latest.values()}
     session.execute(update(Issuer).where(Issuer.id.in_(issuers)).values(last_push_at=now))
+    added = Counter(str(row["issuer_id"]) for row in inserts)
+    for issuer_id, count in sorted(added.items()):
+        session.execute(
+            update(Issuer)
+            .where(Issuer.id == issuer_id)
+            .values(certificates=Issuer.certificates + count)
+        )

@@ -153,19 +153,55 @@ def versions(session: Session, issuer: str, number: str) -> list[Version]:
     return [_version(row, compromised_at) for row, compromised_at in rows]
 
 
-def fingerprint(session: Session, number: str) -> tuple[tuple[tuple[str, int], ...], int]:
-    """What a lookup of ``number`` depends on, in one indexed query: each issuer using the
-    number with the log index of its current version, and the log size (which grows with
-    every push and key event, so it also covers issuers' push times and key compromises)."""
+@dataclass(frozen=True)
+class Current:
+    """The current version of a certificate with what a lookup shows beside it, read in one
+    query (the hot path of the public lookup)."""
+
+    issuer: IssuerInfo
+    envelope: bytes
+    received_at: dt.datetime
+    log_index: int
+    kid: str
+    flagged: bool
+    key_compromised_at: dt.datetime | None
+    log_size: int
+
+    @property
+    def untrusted(self) -> bool:
+        """Signed with a key marked compromised from a time before this was received."""
+        return self.key_compromised_at is not None and self.received_at >= self.key_compromised_at
+
+
+def current_versions(session: Session, number: str) -> list[Current]:
+    """The current version of ``number`` at each issuer that uses it, in one indexed query,
+    with the log size (which grows with every push and key event: a cache key)."""
     log_size = select(LogState.size).where(LogState.id == 1).scalar_subquery()
     rows = session.execute(
-        select(Certificate.issuer_id, Certificate.log_index, log_size)
+        select(
+            Issuer.id,
+            Issuer.name,
+            Issuer.name_en,
+            Issuer.last_push_at,
+            RecordVersion.envelope,
+            RecordVersion.received_at,
+            RecordVersion.log_index,
+            RecordVersion.kid,
+            RecordVersion.flagged,
+            IssuerKey.compromised_at,
+            log_size,
+        )
+        .select_from(Certificate)
+        .join(RecordVersion, RecordVersion.log_index == Certificate.log_index)
+        .join(Issuer, Issuer.id == Certificate.issuer_id)
+        .join(IssuerKey, IssuerKey.kid == RecordVersion.kid)
         .where(Certificate.certificate_number == number)
         .order_by(Certificate.issuer_id)
     ).all()
-    if not rows:
-        return (), -1
-    return tuple((issuer, index) for issuer, index, _ in rows), rows[0][2]
+    return [
+        Current(IssuerInfo(r[0], r[1], r[2], r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10])
+        for r in rows
+    ]
 
 
 def issuer_info(session: Session, issuer_id: str) -> IssuerInfo:
@@ -252,11 +288,5 @@ def derived_status(row: Certificate, today: dt.date) -> Status:
 
 def publishers(session: Session) -> list[IssuerInfo]:
     """Every issuer that publishes here, when each last pushed, and how many certificates."""
-    counts: dict[str, int] = {
-        issuer_id: count
-        for issuer_id, count in session.execute(
-            select(Certificate.issuer_id, func.count()).group_by(Certificate.issuer_id)
-        )
-    }
     rows = session.execute(select(Issuer).order_by(Issuer.id)).scalars()
-    return [IssuerInfo(i.id, i.name, i.name_en, i.last_push_at, counts.get(i.id, 0)) for i in rows]
+    return [IssuerInfo(i.id, i.name, i.name_en, i.last_push_at, i.certificates) for i in rows]

@@ -73,6 +73,8 @@ class Issuer(Base):
     name_en: Mapped[str | None] = mapped_column(String(200))
     registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     last_push_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: How many certificate numbers it has here; ingest keeps it in the push's transaction.
+    certificates: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class IssuerKey(Base):

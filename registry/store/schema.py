@@ -24,7 +24,7 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database behind ``engine`` to ``revision`` (default: the newest)."""
     config = alembic_config()
     with engine.begin() as connection:

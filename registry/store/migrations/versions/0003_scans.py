@@ -1,7 +1,7 @@
 """scans: label reports and scan counts per certificate and day
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-22 09:30:00
 
 Written by hand for SQLite and PostgreSQL (registry/store/scans.py has the models).
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
