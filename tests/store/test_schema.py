@@ -8,11 +8,10 @@ from alembic.script import ScriptDirectory
 
 import registry.store.receipts
 import registry.store.scans
-import registry.store.search  # noqa: F401 - every model module registers its tables
+import registry.store.search
 from registry.store import schema
 from registry.store.db import make_engine
 from registry.store.models import Base
-
 
 #: Objects only migrations create: the prefix-search index on certificate numbers is an
 #: expression index (COLLATE "C") on PostgreSQL, which the models cannot declare portably.
