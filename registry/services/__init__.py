@@ -1,1 +1,2 @@
-"""Use cases: ingest, lookup, search, scan, log, receipts. Each takes a session; the caller commits."""
+"""Use cases: ingest, lookup, search, scan, log, checks and receipts. Each takes a session; the
+caller commits."""
