@@ -2,6 +2,10 @@
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "check.title": ("批量核验", "Bulk check"),
+    "check.home_link": (
+        "招标核验：一次核验多家投标人的证书并取得签名回执",
+        "For tenders: check many bidders' certificates at once and keep a signed receipt",
+    ),
     "check.lead": (
         "一次核验多张证书在某一日期（如招标日）的状态，并取得本站签名的核验回执，代替截图。",
         "Check many certificates as of one date (such as a tender date) and keep a receipt "
