@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -122,6 +122,30 @@ def parse_day(value: str | None, name: str) -> dt.date | None:
         ) from exc
 
 
+def ambiguous(number: str, issuers: Sequence[str]) -> APIError:
+    """The answer when several issuers use a number and the request did not say which."""
+    return APIError(
+        409,
+        "AmbiguousNumber",
+        f"{len(issuers)} issuers use number {number}; add ?issuer=",
+        details={"issuers": list(issuers)},
+    )
+
+
+def resolve_issuer(number: str) -> str:
+    """The issuer of the certificate named in the URL (``?issuer=`` when ambiguous).
+
+    Raises:
+        APIError: 404 (with who publishes here) or 409 (which issuers use the number).
+    """
+    try:
+        return lookup.resolve_issuer(db(), number, request.args.get("issuer") or None)
+    except lookup.CertificateNotFound as exc:
+        raise not_found(number) from exc
+    except lookup.AmbiguousNumber as exc:
+        raise ambiguous(number, exc.issuers) from exc
+
+
 def load_certificate(number: str) -> lookup.CertificateState:
     """The certificate named in the URL, or the API's 404/409 answers."""
     state = registry()
@@ -132,12 +156,7 @@ def load_certificate(number: str) -> lookup.CertificateState:
     except lookup.CertificateNotFound as exc:
         raise not_found(number) from exc
     except lookup.AmbiguousNumber as exc:
-        raise APIError(
-            409,
-            "AmbiguousNumber",
-            f"{len(exc.issuers)} issuers use number {number}; add ?issuer=",
-            details={"issuers": exc.issuers},
-        ) from exc
+        raise ambiguous(number, exc.issuers) from exc
 
 
 def certificate_json(cert: lookup.CertificateState) -> dict[str, Any]:
@@ -183,13 +202,7 @@ def get_certificate(number: str) -> Response:
     if not rows:
         raise not_found(number)
     if len(rows) > 1:
-        issuers = [row.issuer.id for row in rows]
-        raise APIError(
-            409,
-            "AmbiguousNumber",
-            f"{len(issuers)} issuers use number {number}; add ?issuer=",
-            details={"issuers": issuers},
-        )
+        raise ambiguous(number, [row.issuer.id for row in rows])
     (row,) = rows
     key = ("certificate", number, row.issuer.id, row.log_index, row.log_size, day)
     hit = state.rendered.get(key)

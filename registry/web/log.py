@@ -15,7 +15,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from registry.app import db, registry
 from registry.log.tiles import TileRef, parse_tile_path
-from registry.services import issuers, lookup, transparency
+from registry.services import issuers, transparency
 from registry.web.errors import APIError, error_response
 
 bp = Blueprint("log", __name__)
@@ -161,20 +161,17 @@ def get_inclusion() -> Response:
     return _json(inclusion_json(transparency.inclusion(db(), index, checkpoint)))
 
 
+def _resolve_issuer(number: str) -> str:
+    # registry.web.api imports this module (lookups embed inclusion proofs), so its
+    # URL-to-issuer answer, shared with every certificate endpoint, is imported at call time.
+    from registry.web.api import resolve_issuer
+
+    return resolve_issuer(number)
+
+
 def _certificate_index(number: str) -> int:
     session = db()
-    issuer = request.args.get("issuer") or None
-    try:
-        issuer_id = lookup.resolve_issuer(session, number, issuer)
-    except lookup.CertificateNotFound as exc:
-        raise APIError(404, "CertificateNotFound", f"no certificate {number}") from exc
-    except lookup.AmbiguousNumber as exc:
-        raise APIError(
-            409,
-            "AmbiguousNumber",
-            f"{len(exc.issuers)} issuers use number {number}; add ?issuer=",
-            details={"issuers": exc.issuers},
-        ) from exc
+    issuer_id = _resolve_issuer(number)
     versions = transparency.certificate_versions(session, issuer_id, number)
     if "version" not in request.args:
         return versions[-1].log_index
@@ -237,18 +234,7 @@ def get_proof_bundle(number: str) -> Response:
     its inclusion proof, the signed checkpoint, the log's verifier key and the issuer's keys.
     Check it with ``registry verify-bundle FILE``."""
     session = db()
-    issuer = request.args.get("issuer") or None
-    try:
-        issuer_id = lookup.resolve_issuer(session, number, issuer)
-    except lookup.CertificateNotFound as exc:
-        raise APIError(404, "CertificateNotFound", f"no certificate {number}") from exc
-    except lookup.AmbiguousNumber as exc:
-        raise APIError(
-            409,
-            "AmbiguousNumber",
-            f"{len(exc.issuers)} issuers use number {number}; add ?issuer=",
-            details={"issuers": exc.issuers},
-        ) from exc
+    issuer_id = _resolve_issuer(number)
     versions = transparency.certificate_versions(session, issuer_id, number)
     checkpoint = published(covering=max(v.log_index for v in versions) + 1)
     state = registry()
