@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
+from sqlalchemy.exc import SQLAlchemyError
 
 from registry.app import db, registry
 from registry.services import transparency
@@ -72,14 +73,25 @@ def push_rollover() -> tuple[Response, int]:
 
 
 def _refresh_checkpoint() -> None:
-    """Sign a checkpoint over new entries if the last one is older than the interval."""
+    """Sign a checkpoint over new entries if the last one is older than the interval.
+
+    Best effort, after the push has committed: the push is already acknowledged, so a failure
+    here must not turn its answer into an error. Readers of /log/checkpoint sign a fresh one
+    whenever the latest is stale, so nothing stays uncovered for longer than the interval.
+    """
     state = registry()
     session = db()
-    transparency.fresh_checkpoint(
-        session,
-        state.log_signer,
-        state.settings.log_origin,
-        state.settings.checkpoint_interval,
-        state.clock(),
-    )
-    session.commit()
+    try:
+        transparency.fresh_checkpoint(
+            session,
+            state.log_signer,
+            state.settings.log_origin,
+            state.settings.checkpoint_interval,
+            state.clock(),
+        )
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        current_app.logger.warning(
+            "checkpoint after push not signed; readers will sign it", exc_info=True
+        )

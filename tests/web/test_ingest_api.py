@@ -357,3 +357,26 @@ def test_log_indices_have_no_gaps_under_concurrent_pushes(
     with state.sessions() as session:
         indices = list(session.execute(select(LogEntry.idx).order_by(LogEntry.idx)).scalars())
     assert indices == list(range(1 + 8 * 5))
+
+
+def test_a_push_committed_stays_acknowledged_when_the_checkpoint_after_it_fails(
+    client: FlaskClient,
+    make_envelope: MakeEnvelope,
+    state: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: signing the checkpoint runs after the push's commit; its failure must not
+    turn an accepted push into a 5xx (the client would think nothing was stored)."""
+    from sqlalchemy.exc import OperationalError
+
+    from registry.services import transparency
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT INTO checkpoint", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(transparency, "fresh_checkpoint", broken)
+    status, report = push(client, make_envelope())
+    assert status == 201
+    assert report["accepted"] == 1
+    with state.sessions() as session:
+        assert session.execute(select(func.count()).select_from(RecordVersion)).scalar_one() == 1
