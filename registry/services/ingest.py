@@ -195,12 +195,13 @@ def _verify(
             "record.issuer",
             raw_record,
         )
-    key = keys.get(signature.get("kid"))  # type: ignore[arg-type]
+    kid = signature.get("kid")
+    key = keys.get(kid) if isinstance(kid, str) else None
     if key is None or key.issuer_id != issuer_id:
         return _reject(
             position,
             ProblemCode.UNKNOWN_KEY,
-            f"kid {signature.get('kid')!r} is not a registered key of issuer {issuer_id}",
+            f"kid {kid!r} is not a registered key of issuer {issuer_id}",
             "signature.kid",
             raw_record,
         )

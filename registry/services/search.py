@@ -37,7 +37,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
-    Table,
     bindparam,
     exists,
     select,
@@ -49,16 +48,16 @@ from registry.domain.schemes import SCHEMES, find_scheme
 from registry.domain.status import Status, derive_status
 from registry.domain.uscc import USCCInvalid, looks_like_uscc, validate_uscc
 from registry.services.search_index import normalise
-from registry.store.models import Certificate, Organisation
+from registry.store.models import Certificate, Organisation, table_of
 from registry.store.search import GramCount, NameGram, SearchOrganisation
 
 # Core tables: queries here are prebuilt once per shape and run on the session's connection,
 # which keeps a search at a few hundred microseconds of Python (docs/search.md).
-_CERT: Table = Certificate.__table__  # type: ignore[assignment]
-_ORG: Table = Organisation.__table__  # type: ignore[assignment]
-_SORG: Table = SearchOrganisation.__table__  # type: ignore[assignment]
-_GRAM: Table = NameGram.__table__  # type: ignore[assignment]
-_COUNT: Table = GramCount.__table__  # type: ignore[assignment]
+_CERT = table_of(Certificate)
+_ORG = table_of(Organisation)
+_SORG = table_of(SearchOrganisation)
+_GRAM = table_of(NameGram)
+_COUNT = table_of(GramCount)
 
 __all__ = [
     "CertificateHit",
