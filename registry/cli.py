@@ -7,7 +7,6 @@ engine themselves; only ``serve`` and ``demo`` create the Flask app.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import os
 import sys
@@ -24,6 +23,7 @@ from registry.app import LOG_KEY_FILE, create_app, utc_now
 from registry.crypto.jcs import parse_json
 from registry.crypto.jwks import jwk_for
 from registry.crypto.keys import PrivateKey, PublicKey
+from registry.domain.calendar import china_today
 from registry.settings import Settings, SettingsError
 from registry.store import schema
 from registry.store.db import make_engine, make_sessionmaker
@@ -354,7 +354,7 @@ def demo(host: str, port: int, count: int, no_serve: bool) -> None:
         app = create_app()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
-    summary = load_demo(app, count=count, today=dt.date.today())
+    summary = load_demo(app, count=count, today=china_today(utc_now()))
     click.echo(summary)
     if no_serve:
         app.extensions["registry"].engine.dispose()

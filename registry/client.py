@@ -19,6 +19,7 @@ from typing import Any
 from registry.crypto.envelope import record_hash, sign_json, sign_record
 from registry.crypto.keys import PrivateKey, PublicKey
 from registry.crypto.scantoken import RECORD_HASH_SIZE, ScanClaims, sign_token
+from registry.domain.calendar import rfc3339
 from registry.domain.record import Record
 
 
@@ -76,17 +77,12 @@ class Signer:
     ) -> dict[str, object]:
         """A key-rollover statement for ``new_key``, signed with this (current) key."""
 
-        def stamp(moment: dt.datetime) -> str:
-            return (
-                moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-            )
-
         statement: dict[str, object] = {
             "type": "key-rollover",
             "issuer": issuer,
             "new_key": new_key.to_jwk(),
-            "valid_from": stamp(valid_from),
-            "issued_at": stamp(issued_at or dt.datetime.now(dt.UTC)),
+            "valid_from": rfc3339(valid_from),
+            "issued_at": rfc3339(issued_at or dt.datetime.now(dt.UTC)),
         }
         return {"statement": statement, "signature": sign_json(statement, self.key)}
 

@@ -12,6 +12,7 @@ import time
 
 import click
 
+from registry.domain.calendar import china_today
 from registry.services import search_index
 from registry.services.search import SearchError, SearchQuery, search
 from registry.settings import Settings, SettingsError
@@ -56,7 +57,9 @@ def query(text: str, limit: int) -> None:
     engine = make_engine(_settings().database_url)
     try:
         with make_sessionmaker(engine)() as session:
-            result = search(session, SearchQuery(text, limit=limit), dt.date.today())
+            result = search(
+                session, SearchQuery(text, limit=limit), china_today(dt.datetime.now(dt.UTC))
+            )
     except SearchError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from exc
     finally:

@@ -24,10 +24,10 @@ from registry.crypto.envelope import sign_json, verify_json
 from registry.crypto.errors import VerificationError
 from registry.crypto.jcs import canonicalize, parse_json
 from registry.crypto.keys import PrivateKey, PublicKey
+from registry.domain.calendar import rfc3339
 from registry.domain.status import Status
 from registry.domain.uscc import USCCInvalid, looks_like_uscc, validate_uscc
 from registry.services import lookup, transparency
-from registry.services.issuers import iso
 from registry.store.models import Certificate
 from registry.store.receipts import CheckReceipt
 
@@ -64,7 +64,7 @@ def _answer(session: Session, row: Certificate, as_of: dt.date, today: dt.date) 
         "expiry_date": record.expiry_date.isoformat(),
         "status_on_date": _status(on_date.status),
         "status_as_known_then": _status(on_date.status_as_known),
-        "known_since": iso(on_date.known_since) if on_date.known_since else None,
+        "known_since": rfc3339(on_date.known_since) if on_date.known_since else None,
         "version": on_date.version.record.version if on_date.version else None,
         "log_index": on_date.version.log_index if on_date.version else None,
         "status_now": lookup.derived_status(row, today).value,
@@ -161,7 +161,7 @@ def check(
     receipt: dict[str, Any] = {
         "type": RECEIPT_TYPE,
         "registry": origin,
-        "checked_at": iso(now),
+        "checked_at": rfc3339(now),
         "as_of": as_of.isoformat(),
         "checkpoint": checkpoint.note,
         "results": [answer_query(session, q, as_of, today) for q in queries],

@@ -19,6 +19,7 @@ from registry.crypto.errors import VerificationError
 from registry.crypto.jcs import canonicalize
 from registry.crypto.jwks import jwk_for
 from registry.crypto.keys import PublicKey
+from registry.domain.calendar import rfc3339
 from registry.domain.problems import ProblemCode
 from registry.domain.record import ISSUER_ID_MAX
 from registry.services import transparency
@@ -38,11 +39,6 @@ class KeyEventRejected(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-def iso(moment: dt.datetime) -> str:
-    """RFC 3339 UTC with a ``Z`` and whole seconds, the form used in every key event."""
-    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def parse_iso(text: object, field: str) -> dt.datetime:
@@ -218,8 +214,8 @@ def mark_compromised(session: Session, kid: str, since: dt.datetime, now: dt.dat
             "type": "key-compromise",
             "issuer": key.issuer_id,
             "kid": kid,
-            "compromised_from": iso(since),
-            "recorded_at": iso(now),
+            "compromised_from": rfc3339(since),
+            "recorded_at": rfc3339(now),
         }
     }
     (index,) = transparency.append(
@@ -233,14 +229,17 @@ def key_unusable(key: IssuerKey, moment: dt.datetime) -> tuple[str, str] | None:
     if key.compromised_at is not None and moment >= key.compromised_at:
         return (
             ProblemCode.KEY_COMPROMISED,
-            f"key {key.kid} is marked compromised since {iso(key.compromised_at)}",
+            f"key {key.kid} is marked compromised since {rfc3339(key.compromised_at)}",
         )
     if moment < key.valid_from:
-        return (ProblemCode.UNKNOWN_KEY, f"key {key.kid} is not valid before {iso(key.valid_from)}")
+        return (
+            ProblemCode.UNKNOWN_KEY,
+            f"key {key.kid} is not valid before {rfc3339(key.valid_from)}",
+        )
     if key.valid_until is not None and moment >= key.valid_until:
         return (
             ProblemCode.UNKNOWN_KEY,
-            f"key {key.kid} was retired at {iso(key.valid_until)} (rolled over)",
+            f"key {key.kid} was retired at {rfc3339(key.valid_until)} (rolled over)",
         )
     return None
 
@@ -267,12 +266,12 @@ def jwk(key: IssuerKey, now: dt.datetime) -> dict[str, str]:
     fields = {
         "issuer": key.issuer_id,
         "status": key_status(key, now),
-        "valid_from": iso(key.valid_from),
+        "valid_from": rfc3339(key.valid_from),
     }
     if key.valid_until is not None:
-        fields["valid_until"] = iso(key.valid_until)
+        fields["valid_until"] = rfc3339(key.valid_until)
     if key.compromised_at is not None:
-        fields["compromised_from"] = iso(key.compromised_at)
+        fields["compromised_from"] = rfc3339(key.compromised_at)
     return jwk_for(PublicKey(key.public_key), **fields)
 
 
@@ -307,8 +306,8 @@ def _add_key(
                 **registration,
                 "key": key.to_jwk(),
                 "kid": key.thumbprint,
-                "valid_from": iso(valid_from),
-                "recorded_at": iso(now),
+                "valid_from": rfc3339(valid_from),
+                "recorded_at": rfc3339(now),
             }
         }
     session.flush()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registry.domain.calendar import end_of_day
 from registry.domain.record import Record
 from registry.domain.status import Status, derive_status, status_of, status_on
 from registry.store.models import (
@@ -241,10 +242,7 @@ def status_at(history: Sequence[Version], day: dt.date) -> StatusOnDate:
     if found is not None:
         status, record = found
         version = next(v for v in history if v.record.version == record.version)
-    end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
-    # The registry works in China Standard Time for dates; use UTC+8 for "end of that day".
-    end_of_day -= dt.timedelta(hours=8)
-    known_then = [v for v in history if v.received_at < end_of_day]
+    known_then = [v for v in history if v.received_at < end_of_day(day)]
     as_known = status_on([v.record for v in known_then], day) if known_then else None
     return StatusOnDate(
         day=day,

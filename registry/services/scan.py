@@ -41,9 +41,9 @@ from sqlalchemy.orm import Session
 from registry.crypto.errors import VerificationError
 from registry.crypto.keys import PublicKey
 from registry.crypto.scantoken import ScanClaims, ScanToken
+from registry.domain.calendar import rfc3339
 from registry.domain.record import Record
 from registry.domain.status import Status, status_of
-from registry.services.issuers import iso
 from registry.store.models import Certificate, Issuer, IssuerKey, RecordVersion, table_of
 from registry.store.scans import LabelReport, ScanCount
 
@@ -502,7 +502,7 @@ def report_json(report: LabelReport) -> dict[str, object]:
     """A report as the reports API returns it."""
     return {
         "id": report.id,
-        "created_at": iso(report.created_at),
+        "created_at": rfc3339(report.created_at),
         "certificate_number": report.certificate_number,
         "verdict": report.verdict,
         "reason": report.reason,

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from registry.app import db, registry
+from registry.domain.calendar import china_today, rfc3339
 from registry.domain.schemes import SCHEMES, scheme_by_id
 from registry.domain.status import Status, derive_status
 from registry.domain.uscc import USCCInvalid, validate_uscc
@@ -26,19 +27,10 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 #: without showing stale answers for long.
 LOOKUP_MAX_AGE = 60
 
-#: Dates are civil dates in China Standard Time (the certificates' own calendar).
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
-
-
-def today(now: dt.datetime) -> dt.date:
-    """The date in China at ``now``: expiry is judged by the certificates' own calendar."""
-    return now.astimezone(CST).date()
-
 
 def iso_time(moment: dt.datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """RFC 3339 UTC, or None for a time that never happened (e.g. an issuer's first push)."""
+    return rfc3339(moment) if moment is not None else None
 
 
 def status_json(status: Status | None) -> dict[str, str] | None:
@@ -152,7 +144,7 @@ def load_certificate(number: str) -> lookup.CertificateState:
     now = state.clock()
     issuer = request.args.get("issuer") or None
     try:
-        return lookup.certificate(db(), number, issuer, now, today(now))
+        return lookup.certificate(db(), number, issuer, now, china_today(now))
     except lookup.CertificateNotFound as exc:
         raise not_found(number) from exc
     except lookup.AmbiguousNumber as exc:
@@ -194,7 +186,7 @@ def get_certificate(number: str) -> Response:
         return _render_certificate(number)  # needs the history or a proof: the full path
     state = registry()
     now = state.clock()
-    day = today(now)
+    day = china_today(now)
     issuer = request.args.get("issuer") or None
     rows = lookup.current_versions(db(), number)
     if issuer is not None:
@@ -254,7 +246,7 @@ def _render_certificate(number: str) -> Response:
             "status_as_known_then": status_json(answer.status_as_known),
             "note": _at_note(answer),
         }
-    now_day = today(cert.checked_at)
+    now_day = china_today(cert.checked_at)
     return cached(
         jsonify(body),
         cert.issuer.id,
@@ -313,7 +305,7 @@ def get_organisation(uscc: str) -> Response:
             400, "InvalidUSCC", str(exc), details={"expected_check_character": exc.expected}
         ) from exc
     now = registry().clock()
-    view = lookup.organisation(db(), uscc, today(now))
+    view = lookup.organisation(db(), uscc, china_today(now))
     if view is None:
         raise APIError(
             404, "OrganisationNotFound", f"no certificates for USCC {uscc} in this registry"
@@ -337,7 +329,11 @@ def get_organisation(uscc: str) -> Response:
         "checked_at": iso_time(now),
     }
     return cached(
-        jsonify(body), "org", uscc, tuple(c.log_index for c, _ in view.certificates), today(now)
+        jsonify(body),
+        "org",
+        uscc,
+        tuple(c.log_index for c, _ in view.certificates),
+        china_today(now),
     )
 
 

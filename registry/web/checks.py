@@ -9,9 +9,9 @@ from flask import Blueprint, Response, jsonify, render_template, request
 
 from registry.app import db, registry
 from registry.crypto.jwks import jwk_for
+from registry.domain.calendar import china_today
 from registry.domain.status import Status
 from registry.services import checks, transparency
-from registry.web.api import today
 from registry.web.errors import APIError
 from registry.web.payload import json_body
 
@@ -31,7 +31,7 @@ def _run_check(queries_in: Any, as_of_text: object) -> checks.Receipt:
     except checks.CheckRejected as exc:
         raise APIError(400, exc.code, exc.message) from exc
     if as_of_text in (None, ""):
-        as_of = today(now)
+        as_of = china_today(now)
     elif isinstance(as_of_text, str):
         try:
             as_of = dt.date.fromisoformat(as_of_text)
@@ -54,7 +54,7 @@ def _run_check(queries_in: Any, as_of_text: object) -> checks.Receipt:
         queries,
         as_of,
         now,
-        today(now),
+        china_today(now),
         state.log_key,
         checkpoint,
         state.settings.log_origin,

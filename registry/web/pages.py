@@ -15,6 +15,7 @@ from flask import Blueprint, Response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from registry.app import db, registry
+from registry.domain.calendar import CST, china_today
 from registry.domain.schemes import SCHEMES, find_scheme
 from registry.domain.status import Status
 from registry.domain.uscc import USCCInvalid, validate_uscc
@@ -28,10 +29,6 @@ bp = Blueprint("pages", __name__)
 #: Pages change when an issuer pushes; a minute of caching matches the JSON API.
 PAGE_MAX_AGE = 60
 
-#: China Standard Time. China has kept UTC+8 without daylight saving since 1991, so a fixed
-#: offset is exact and needs no tz database.
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
-
 #: The search filters, as GET parameters of /search.
 SEARCH_FILTERS = ("status", "scheme", "tier", "issuer")
 
@@ -40,11 +37,6 @@ NUMBER_LIKE = re.compile(r"(?=.*[0-9])[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 
 #: The verdict banner's colour class per status (see registry.css).
 VERDICT_CLASS = {status: f"verdict--{status.value}" for status in Status}
-
-
-def china_today(now: dt.datetime) -> dt.date:
-    """The civil date in China at ``now``: certificates are dated in their own calendar."""
-    return now.astimezone(CST).date()
 
 
 @bp.app_template_filter("cst")

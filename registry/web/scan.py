@@ -25,14 +25,14 @@ from limits import parse as parse_rate
 from registry.app import db, registry
 from registry.crypto.errors import VerificationError
 from registry.crypto.keys import PublicKey
+from registry.domain.calendar import china_today, rfc3339
 from registry.domain.schemes import SCHEMES, Scheme, Tier
 from registry.services import labels, scan
-from registry.services.issuers import KeyEventRejected, iso, key_unusable, parse_iso
+from registry.services.issuers import KeyEventRejected, key_unusable, parse_iso
 from registry.settings import SettingsError
 from registry.store.models import IssuerKey
 from registry.web import limits
 from registry.web.errors import APIError
-from registry.web.pages import china_today
 
 bp = Blueprint("scan", __name__)
 
@@ -385,7 +385,7 @@ def issuer_reports(issuer_id: str) -> Response:
             "reports": [scan.report_json(r) for r in found],
             "last_id": found[-1].id if found else after,
             "more": len(found) == scan.REPORTS_PAGE,
-            "checked_at": iso(registry().clock()),
+            "checked_at": rfc3339(registry().clock()),
         }
     )
     response.headers["Cache-Control"] = "no-store"

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from registry.app import db, registry
+from registry.domain.calendar import china_today
 from registry.services.search import (
     MAX_LIMIT,
     OrganisationHit,
@@ -19,7 +20,7 @@ from registry.services.search import (
     SearchResult,
     search,
 )
-from registry.web.api import status_json, today
+from registry.web.api import status_json
 from registry.web.errors import APIError
 from registry.web.limits import search_limit
 
@@ -46,7 +47,7 @@ def get_search() -> Response:
         limit=_limit(args.get("limit")),
     )
     try:
-        result = search(db(), query, today(registry().clock()))
+        result = search(db(), query, china_today(registry().clock()))
     except SearchError as exc:
         raise APIError(400, exc.code, exc.message) from exc
     response = jsonify(result_json(query.text.strip(), result))

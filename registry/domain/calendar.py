@@ -1,0 +1,28 @@
+"""The registry's calendar: certificates are dated in China Standard Time, instants are UTC.
+
+China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact and needs
+no tz database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+CST = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def china_today(now: dt.datetime) -> dt.date:
+    """The civil date in China at the aware instant ``now``: expiry and "on a date" questions
+    are judged by the certificates' own calendar."""
+    return now.astimezone(CST).date()
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The aware UTC instant at which ``day`` ends in China."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), CST).astimezone(dt.UTC)
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    """``moment`` as RFC 3339 in UTC with whole seconds and a ``Z``, e.g. ``2026-03-01T08:00:00Z``:
+    the one form every API answer, key event and receipt uses."""
+    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,33 @@
+"""China's civil dates and the one timestamp form."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from registry.domain.calendar import china_today, end_of_day, rfc3339
+
+UTC = dt.UTC
+
+
+@pytest.mark.parametrize(
+    ("instant", "day"),
+    [
+        (dt.datetime(2026, 5, 4, 15, 59, 59, tzinfo=UTC), dt.date(2026, 5, 4)),
+        (dt.datetime(2026, 5, 4, 16, 0, 0, tzinfo=UTC), dt.date(2026, 5, 5)),
+    ],
+)
+def test_china_today_turns_at_midnight_beijing_time(instant: dt.datetime, day: dt.date) -> None:
+    assert china_today(instant) == day
+
+
+def test_a_day_ends_at_midnight_beijing_time() -> None:
+    assert end_of_day(dt.date(2026, 5, 5)) == dt.datetime(2026, 5, 5, 16, 0, tzinfo=UTC)
+    assert china_today(end_of_day(dt.date(2026, 5, 5))) == dt.date(2026, 5, 6)
+
+
+def test_rfc3339_is_utc_whole_seconds_with_z() -> None:
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    moment = dt.datetime(2026, 3, 1, 16, 0, 5, 999_999, tzinfo=beijing)
+    assert rfc3339(moment) == "2026-03-01T08:00:05Z"
