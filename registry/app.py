@@ -19,7 +19,7 @@ from registry.crypto.keys import PrivateKey
 from registry.log.note import NoteSigner
 from registry.settings import Settings, SettingsError
 from registry.store.db import make_engine, make_sessionmaker
-from registry.web.rendered import RenderedCache
+from registry.web.rendered import Rendered, RenderedCache
 
 #: Top-level folders of the checkout that the app serves from.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +45,7 @@ class Registry:
     log_key: PrivateKey
     clock: Callable[[], dt.datetime] = utc_now
     #: Rendered hot lookups (see registry.web.rendered); one per app, never shared.
-    rendered: RenderedCache = field(default_factory=RenderedCache)
+    rendered: RenderedCache[Rendered] = field(default_factory=RenderedCache)
 
 
 def load_log_key(settings: Settings) -> PrivateKey:

@@ -1,9 +1,10 @@
-"""A small per-process cache of rendered responses, for the hottest public lookups.
+"""A small per-process cache of rendered responses: hot lookups and QR images.
 
-Entries are keyed by everything the answer depends on (the caller includes the log size, which
+Entries are keyed by everything the answer depends on. Lookups include the log size, which
 grows with every accepted push and key event, so any change to the registry makes old keys
-unreachable) and expire after ``ttl`` seconds, the same minute the answers may be cached by
-clients anyway (Cache-Control max-age), so the "checked at" time they carry is never older.
+unreachable, and expire after ``ttl`` seconds, the same minute clients may cache the answers
+anyway (Cache-Control max-age), so the "checked at" time they carry is never older. Images are
+keyed by their ETag, which names the record version and parameters: they never expire.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -23,32 +27,35 @@ class Rendered:
     etag: str
 
 
-class RenderedCache:
-    """A thread-safe LRU with a time limit per entry."""
+class RenderedCache(Generic[V]):
+    """A thread-safe LRU, with a time limit per entry unless ``ttl`` is None."""
 
     def __init__(
-        self, size: int = 4096, ttl: float = 60.0, clock: Callable[[], float] = time.monotonic
+        self,
+        size: int = 4096,
+        ttl: float | None = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._size = size
         self._ttl = ttl
         self._clock = clock
-        self._entries: OrderedDict[Hashable, tuple[float, Rendered]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> Rendered | None:
+    def get(self, key: Hashable) -> V | None:
         """The entry for ``key`` if present and younger than the time limit."""
         with self._lock:
             found = self._entries.get(key)
             if found is None:
                 return None
             stored_at, value = found
-            if self._clock() - stored_at > self._ttl:
+            if self._ttl is not None and self._clock() - stored_at > self._ttl:
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
             return value
 
-    def put(self, key: Hashable, value: Rendered) -> None:
+    def put(self, key: Hashable, value: V) -> None:
         """Store ``value``, evicting the least recently used entry when full."""
         with self._lock:
             self._entries[key] = (self._clock(), value)

@@ -15,8 +15,6 @@ import binascii
 import datetime as dt
 import hashlib
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, jsonify, render_template, request
@@ -33,6 +31,7 @@ from registry.settings import SettingsError
 from registry.store.models import IssuerKey
 from registry.web import limits
 from registry.web.errors import APIError
+from registry.web.rendered import RenderedCache
 
 bp = Blueprint("scan", __name__)
 
@@ -64,27 +63,9 @@ FIELD_MSGIDS = {
 VERDICT_CLASS = {verdict: f"scan-verdict--{verdict.value}" for verdict in scan.Verdict}
 
 
-class ImageCache:
-    """A small thread-safe LRU of rendered images, keyed by ETag."""
-
-    def __init__(self, size: int = IMAGE_CACHE_SIZE) -> None:
-        self.size = size
-        self._items: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> bytes | None:
-        with self._lock:
-            data = self._items.get(key)
-            if data is not None:
-                self._items.move_to_end(key)
-            return data
-
-    def put(self, key: str, data: bytes) -> None:
-        with self._lock:
-            self._items[key] = data
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+def _image_cache() -> RenderedCache[bytes]:
+    # Keyed by ETag, which pins the record version and the parameters: no expiry needed.
+    return RenderedCache(size=IMAGE_CACHE_SIZE, ttl=None)
 
 
 @dataclass
@@ -93,7 +74,7 @@ class ScanState:
 
     cache: scan.ScanCache = field(default_factory=scan.ScanCache)
     counter: scan.ScanCounter = field(default_factory=scan.ScanCounter)
-    images: ImageCache = field(default_factory=ImageCache)
+    images: RenderedCache[bytes] = field(default_factory=_image_cache)
 
 
 def init_app(app: Flask) -> None:

@@ -32,3 +32,14 @@ def test_the_least_recently_used_entry_goes_first() -> None:
     assert cache.get("b") is None
     assert cache.get("a") is not None
     assert cache.get("c") is not None
+
+
+def test_without_a_time_limit_entries_stay_until_evicted() -> None:
+    """How QR images are kept: their ETag pins the version, so age never makes them stale."""
+    ticker = Ticker()
+    cache: RenderedCache[bytes] = RenderedCache(size=1, ttl=None, clock=ticker)
+    cache.put("etag-1", b"png")
+    ticker.now = 10**9
+    assert cache.get("etag-1") == b"png"
+    cache.put("etag-2", b"svg")
+    assert cache.get("etag-1") is None
