@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import limits
@@ -102,6 +103,7 @@ def init_app(app: Flask) -> None:
         limiter.init_app(app)
     except ConfigurationError as exc:
         raise SettingsError(f"REGISTRY_RATELIMIT_STORAGE_URL: {exc}") from exc
+    _drop_global_hooks(app, limiter)
     limit = limiter.shared_limit(settings.search_rate_limit, scope=SCOPE)
     for endpoint, view in list(app.view_functions.items()):
         if getattr(view, _MARK, False):
@@ -109,6 +111,35 @@ def init_app(app: Flask) -> None:
             app.view_functions[endpoint] = limited
     app.extensions[EXTENSION] = limiter
     app.register_error_handler(RateLimitExceeded, _rate_limited)
+
+
+def _drop_global_hooks(app: Flask, limiter: Limiter) -> None:
+    """Remove the hooks flask-limiter puts on every request.
+
+    The before- and after-request hooks serve default and application-wide limits, which the
+    registry does not set: every limit here is on a view, and a limited view checks itself in
+    its decorator. The teardown hook resets the limiter's per-request state, which lives on the
+    request context and is discarded with it anyway. Left in place, the three cost about a
+    tenth of a millisecond on every request (lookups, pages, QR images), limited or not.
+    """
+
+    app.before_request_funcs[None] = _without(app.before_request_funcs.get(None, []), limiter)
+    app.after_request_funcs[None] = _without(app.after_request_funcs.get(None, []), limiter)
+    app.teardown_request_funcs[None] = _without(app.teardown_request_funcs.get(None, []), limiter)
+
+
+_Hook = TypeVar("_Hook")
+
+
+def _without(hooks: list[_Hook], limiter: Limiter) -> list[_Hook]:
+    """``hooks`` without those of ``limiter`` (bound methods, or partials taking it first)."""
+
+    def ours(hook: object) -> bool:
+        if isinstance(hook, partial):
+            return hook.args[:1] == (limiter,)
+        return getattr(hook, "__self__", None) is limiter
+
+    return [hook for hook in hooks if not ours(hook)]
 
 
 def _storage_uri(url: str) -> str:
