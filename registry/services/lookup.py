@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from registry.domain.calendar import end_of_day
@@ -26,6 +26,7 @@ from registry.store.models import (
     Organisation,
     RecordVersion,
 )
+from registry.store.prepared import Prepared
 
 
 class CertificateNotFound(LookupError):
@@ -174,34 +175,39 @@ class Current:
         return self.key_compromised_at is not None and self.received_at >= self.key_compromised_at
 
 
-def current_versions(session: Session, number: str) -> list[Current]:
+#: The lookup's one query: the current version of a number at each issuer that uses it.
+_CURRENT = Prepared(
+    select(
+        Issuer.id,
+        Issuer.name,
+        Issuer.name_en,
+        Issuer.last_push_at,
+        RecordVersion.envelope,
+        RecordVersion.received_at,
+        RecordVersion.log_index,
+        RecordVersion.kid,
+        RecordVersion.flagged,
+        IssuerKey.compromised_at,
+        select(LogState.size).where(LogState.id == 1).scalar_subquery(),
+    )
+    .select_from(Certificate)
+    .join(RecordVersion, RecordVersion.log_index == Certificate.log_index)
+    .join(Issuer, Issuer.id == Certificate.issuer_id)
+    .join(IssuerKey, IssuerKey.kid == RecordVersion.kid)
+    .where(Certificate.certificate_number == bindparam("number"))
+    .order_by(Certificate.issuer_id)
+)
+
+
+def current_versions(bind: Session | Engine, number: str) -> list[Current]:
     """The current version of ``number`` at each issuer that uses it, in one indexed query,
-    with the log size (which grows with every push and key event: a cache key)."""
-    log_size = select(LogState.size).where(LogState.id == 1).scalar_subquery()
-    rows = session.execute(
-        select(
-            Issuer.id,
-            Issuer.name,
-            Issuer.name_en,
-            Issuer.last_push_at,
-            RecordVersion.envelope,
-            RecordVersion.received_at,
-            RecordVersion.log_index,
-            RecordVersion.kid,
-            RecordVersion.flagged,
-            IssuerKey.compromised_at,
-            log_size,
-        )
-        .select_from(Certificate)
-        .join(RecordVersion, RecordVersion.log_index == Certificate.log_index)
-        .join(Issuer, Issuer.id == Certificate.issuer_id)
-        .join(IssuerKey, IssuerKey.kid == RecordVersion.kid)
-        .where(Certificate.certificate_number == number)
-        .order_by(Certificate.issuer_id)
-    ).all()
+    with the log size (which grows with every push and key event: a cache key).
+
+    ``bind`` may be the engine itself: one statement sees one consistent state.
+    """
     return [
         Current(IssuerInfo(r[0], r[1], r[2], r[3]), r[4], r[5], r[6], r[7], r[8], r[9], r[10])
-        for r in rows
+        for r in _CURRENT.all(bind, number=number)
     ]
 
 
