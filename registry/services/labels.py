@@ -30,12 +30,13 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 from qrcode.constants import ERROR_CORRECT_M
 from qrcode.util import MODE_8BIT_BYTE, MODE_ALPHA_NUM, QRData
-from sqlalchemy import select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from registry.crypto.scantoken import ScanToken, scan_url
 from registry.domain.record import Record
 from registry.store.models import Certificate, RecordVersion
+from registry.store.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -301,31 +302,40 @@ class AmbiguousLabel(LookupError):
         self.issuers = list(issuers)
 
 
-def find_label(session: Session, number: str, issuer: str | None, version: int | None) -> int:
+#: The label lookups: the current version of a number, or a named version, at every issuer.
+_CURRENT_LABEL = Prepared(
+    select(Certificate.log_index, Certificate.issuer_id)
+    .where(Certificate.certificate_number == bindparam("number"))
+    .order_by(Certificate.issuer_id)
+)
+_VERSION_LABEL = Prepared(
+    select(RecordVersion.log_index, RecordVersion.issuer_id)
+    .where(
+        RecordVersion.certificate_number == bindparam("number"),
+        RecordVersion.version == bindparam("version"),
+    )
+    .order_by(RecordVersion.issuer_id)
+)
+
+
+def find_label(bind: Session | Engine, number: str, issuer: str | None, version: int | None) -> int:
     """The log index of the record version whose label is wanted: the current version of the
-    certificate, or ``version`` if given. One indexed query; nothing is parsed.
+    certificate, or ``version`` if given. One indexed, prepared query; nothing is parsed.
 
     Raises:
         LabelNotFound: no such certificate or version.
         AmbiguousLabel: several issuers use ``number`` and ``issuer`` is None.
     """
     if version is None:
-        query = select(Certificate.log_index, Certificate.issuer_id).where(
-            Certificate.certificate_number == number
-        )
-        if issuer is not None:
-            query = query.where(Certificate.issuer_id == issuer)
+        rows = _CURRENT_LABEL.all(bind, number=number)
     else:
-        query = select(RecordVersion.log_index, RecordVersion.issuer_id).where(
-            RecordVersion.certificate_number == number, RecordVersion.version == version
-        )
-        if issuer is not None:
-            query = query.where(RecordVersion.issuer_id == issuer)
-    rows = session.execute(query).all()
+        rows = _VERSION_LABEL.all(bind, number=number, version=version)
+    if issuer is not None:
+        rows = [row for row in rows if row[1] == issuer]
     if not rows:
         raise LabelNotFound(number)
     if len(rows) > 1:
-        raise AmbiguousLabel(number, sorted(issuer_id for _, issuer_id in rows))
+        raise AmbiguousLabel(number, [issuer_id for _, issuer_id in rows])
     index: int = rows[0][0]
     return index
 

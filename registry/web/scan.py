@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, jsonify, render_template, request
 from limits import parse as parse_rate
+from werkzeug.datastructures import MultiDict
 
 from registry.app import db, registry
 from registry.crypto.errors import VerificationError
@@ -31,7 +32,7 @@ from registry.settings import SettingsError
 from registry.store.models import IssuerKey
 from registry.web import limits
 from registry.web.errors import APIError
-from registry.web.rendered import RenderedCache
+from registry.web.rendered import Rendered, RenderedCache
 
 bp = Blueprint("scan", __name__)
 
@@ -42,6 +43,9 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 CURRENT_MAX_AGE = 300
 #: Rendered images kept per process.
 IMAGE_CACHE_SIZE = 512
+#: How long a process answers an image request from memory, without asking the database which
+#: version is current: far less than the max-age clients and CDNs may already cache it for.
+IMAGE_ANSWER_TTL = 2.0
 #: How far an API signature's ``created`` may be from the registry's clock.
 SIGNATURE_SKEW = 300
 
@@ -68,6 +72,15 @@ def _image_cache() -> RenderedCache[bytes]:
     return RenderedCache(size=IMAGE_CACHE_SIZE, ttl=None)
 
 
+def _answer_cache(app: Flask) -> RenderedCache[Rendered]:
+    # Keyed by the request (number, issuer, version, parameters); expires, because a push
+    # changes which version is current. Timed by the registry's clock, which tests can move.
+    state = app.extensions["registry"]
+    return RenderedCache(
+        size=IMAGE_CACHE_SIZE, ttl=IMAGE_ANSWER_TTL, clock=lambda: state.clock().timestamp()
+    )
+
+
 @dataclass
 class ScanState:
     """Per-app, per-process state of this feature (app.extensions["scan"])."""
@@ -75,11 +88,12 @@ class ScanState:
     cache: scan.ScanCache = field(default_factory=scan.ScanCache)
     counter: scan.ScanCounter = field(default_factory=scan.ScanCounter)
     images: RenderedCache[bytes] = field(default_factory=_image_cache)
+    answers: RenderedCache[Rendered] = field(default_factory=RenderedCache)
 
 
 def init_app(app: Flask) -> None:
     """Register the blueprint and this app's caches."""
-    app.extensions["scan"] = ScanState()
+    app.extensions["scan"] = ScanState(answers=_answer_cache(app))
     app.register_blueprint(bp)
 
 
@@ -203,8 +217,8 @@ def report_label() -> Response:
 # --- QR images -----------------------------------------------------------------------------
 
 
-def _int_arg(name: str, default: int) -> int:
-    text = request.args.get(name)
+def _int_arg(args: MultiDict[str, str], name: str, default: int) -> int:
+    text = args.get(name)
     if text is None or text == "":
         return default
     if not text.isdigit() or len(text) > 6:
@@ -213,27 +227,61 @@ def _int_arg(name: str, default: int) -> int:
 
 
 def _image(number: str, kind: str, label: bool) -> Response:
-    size = _int_arg("size", labels.DEFAULT_SIZE)
-    margin = _int_arg("margin", labels.DEFAULT_MARGIN)
+    """A QR image or label: from this process's memory when it answered the same request in
+    the last :data:`IMAGE_ANSWER_TTL` seconds, else from the database (which version is
+    current) and the image cache (rendered once per version and parameters)."""
+    args = request.args
+    size = _int_arg(args, "size", labels.DEFAULT_SIZE) if args else labels.DEFAULT_SIZE
+    margin = _int_arg(args, "margin", labels.DEFAULT_MARGIN) if args else labels.DEFAULT_MARGIN
     if not labels.MIN_SIZE <= size <= labels.MAX_SIZE:
         raise APIError(
             400, "InvalidParameter", f"size must be {labels.MIN_SIZE} to {labels.MAX_SIZE}"
         )
     if not 0 <= margin <= labels.MAX_MARGIN:
         raise APIError(400, "InvalidParameter", f"margin must be 0 to {labels.MAX_MARGIN}")
-    version = request.args.get("v")
-    version_number = _int_arg("v", 0) if version else None
-    issuer = request.args.get("issuer") or None
-    settings = registry().settings
-    session = db()
+    version = args.get("v") if args else None
+    version_number = _int_arg(args, "v", 0) if version else None
+    issuer = (args.get("issuer") or None) if args else None
+    answers = _state().answers
+    key = (number, kind, label, size, margin, version_number, issuer)
+    answer = answers.get(key)
+    if answer is None:
+        answer = _render_image(number, kind, label, size, margin, version_number, issuer)
+        answers.put(key, answer)
+    headers = [
+        ("ETag", f'"{answer.etag}"'),
+        ("Cache-Control", IMMUTABLE if version else f"public, max-age={CURRENT_MAX_AGE}"),
+        ("Access-Control-Allow-Origin", "*"),
+    ]
+    if kind == labels.SVG:
+        # An SVG opened directly is a document: forbid it any script or foreign resource.
+        headers.append(("Content-Security-Policy", "default-src 'none'"))
+    if "HTTP_IF_NONE_MATCH" in request.environ and (
+        answer.etag in request.if_none_match or request.if_none_match.star_tag
+    ):
+        return Response(status=304, headers=headers)
+    return Response(answer.body, 200, mimetype=labels.MEDIA_TYPES[kind], headers=headers)
+
+
+def _render_image(
+    number: str,
+    kind: str,
+    label: bool,
+    size: int,
+    margin: int,
+    version: int | None,
+    issuer: str | None,
+) -> Rendered:
+    state = registry()
+    public_url = state.settings.public_url
     try:
-        log_index = labels.find_label(session, number, issuer, version_number)
+        log_index = labels.find_label(state.engine, number, issuer, version)
     except labels.LabelNotFound:
         raise APIError(
             404,
             "NotFound",
             f"no certificate {number} (version {version})"
-            if version
+            if version is not None
             else f"no certificate {number}",
         ) from None
     except labels.AmbiguousLabel as exc:
@@ -244,26 +292,15 @@ def _image(number: str, kind: str, label: bool) -> Response:
             details={"issuers": exc.issuers},
         ) from None
     etag = hashlib.sha256(
-        f"{RENDER_REVISION}|{settings.public_url}|{log_index}|{kind}|{label}|{size}|{margin}".encode()
+        f"{RENDER_REVISION}|{public_url}|{log_index}|{kind}|{label}|{size}|{margin}".encode()
     ).hexdigest()[:32]
-    headers = {
-        "ETag": f'"{etag}"',
-        "Cache-Control": IMMUTABLE if version else f"public, max-age={CURRENT_MAX_AGE}",
-        "Access-Control-Allow-Origin": "*",
-    }
-    if etag in request.if_none_match or request.if_none_match.star_tag:
-        return Response(status=304, headers=headers)
     images = _state().images
     data = images.get(etag)
     if data is None:
-        url, caption = labels.label_content(session, log_index, settings.public_url)
+        url, caption = labels.label_content(db(), log_index, public_url)
         data = labels.render(kind, url, size, margin, caption if label else None)
         images.put(etag, data)
-    response = Response(data, 200, mimetype=labels.MEDIA_TYPES[kind], headers=headers)
-    if kind == labels.SVG:
-        # An SVG opened directly is a document: forbid it any script or foreign resource.
-        response.headers["Content-Security-Policy"] = "default-src 'none'"
-    return response
+    return Rendered(data, etag)
 
 
 @bp.get("/c/<number>/qr.svg")
@@ -358,7 +395,7 @@ def issuer_reports(issuer_id: str) -> Response:
         since = parse_iso(since_text, "since") if since_text else None
     except KeyEventRejected as exc:
         raise APIError(400, "InvalidParameter", exc.message) from None
-    after = _int_arg("after", 0) if request.args.get("after") else None
+    after = _int_arg(request.args, "after", 0) if request.args.get("after") else None
     found = scan.reports(db(), issuer_id, since, after)
     response = jsonify(
         {

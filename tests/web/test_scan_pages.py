@@ -26,7 +26,7 @@ from registry.crypto.scantoken import ScanClaims, ScanToken, build_sign1, sign_t
 from registry.services.issuers import mark_compromised, register_issuer, rollover
 from registry.services.labels import qr_matrix
 from registry.store.scans import LabelReport, ScanCount
-from registry.web.scan import signed_message
+from registry.web.scan import IMAGE_ANSWER_TTL, signed_message
 from tests.conftest import ISSUER_ID, Clock, record_json
 
 MakeEnvelope = Callable[..., dict[str, Any]]
@@ -620,7 +620,7 @@ def test_image_of_an_unknown_certificate(client: FlaskClient, signer: Signer) ->
 
 
 def test_image_caching(
-    client: FlaskClient, envelope: dict[str, Any], make_envelope: MakeEnvelope
+    client: FlaskClient, envelope: dict[str, Any], make_envelope: MakeEnvelope, clock: Clock
 ) -> None:
     current = client.get(f"/c/{NUMBER}/qr.svg")
     assert current.headers["Cache-Control"] == "public, max-age=300"
@@ -634,6 +634,10 @@ def test_image_caching(
 
     second = make_envelope(version=2, expiry_date="2027-01-31")
     push(client, second)
+    # For IMAGE_ANSWER_TTL seconds a process answers from memory, without asking the database
+    # which version is current (clients were told they may keep it for five minutes anyway).
+    assert client.get(f"/c/{NUMBER}/qr.svg").headers["ETag"] == etag
+    clock.advance(seconds=IMAGE_ANSWER_TTL + 0.1)
     changed = client.get(f"/c/{NUMBER}/qr.svg", headers={"If-None-Match": etag})
     assert changed.status_code == 200  # a new version: a new token, a new ETag
     assert decode("svg", changed.data) == [f"{PUBLIC}/v/{second['qr']}"]
