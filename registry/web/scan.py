@@ -17,7 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, Response, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from limits import parse as parse_rate
 from werkzeug.datastructures import MultiDict
 
@@ -32,7 +32,7 @@ from registry.settings import SettingsError
 from registry.store.models import IssuerKey
 from registry.web import limits
 from registry.web.errors import APIError
-from registry.web.rendered import Rendered, RenderedCache
+from registry.web.rendered import RenderedCache
 
 bp = Blueprint("scan", __name__)
 
@@ -72,7 +72,7 @@ def _image_cache() -> RenderedCache[bytes]:
     return RenderedCache(size=IMAGE_CACHE_SIZE, ttl=None)
 
 
-def _answer_cache(app: Flask) -> RenderedCache[Rendered]:
+def _answer_cache(app: Flask) -> RenderedCache[ImageAnswer]:
     # Keyed by the request (number, issuer, version, parameters); expires, because a push
     # changes which version is current. Timed by the registry's clock, which tests can move.
     state = app.extensions["registry"]
@@ -88,7 +88,7 @@ class ScanState:
     cache: scan.ScanCache = field(default_factory=scan.ScanCache)
     counter: scan.ScanCounter = field(default_factory=scan.ScanCounter)
     images: RenderedCache[bytes] = field(default_factory=_image_cache)
-    answers: RenderedCache[Rendered] = field(default_factory=RenderedCache)
+    answers: RenderedCache[ImageAnswer] = field(default_factory=RenderedCache)
 
 
 def init_app(app: Flask) -> None:
@@ -120,8 +120,6 @@ def limit_reports(app: Flask) -> None:
 
 
 def _state() -> ScanState:
-    from flask import current_app
-
     found: ScanState = current_app.extensions["scan"]
     return found
 
@@ -248,19 +246,20 @@ def _image(number: str, kind: str, label: bool) -> Response:
     if answer is None:
         answer = _render_image(number, kind, label, size, margin, version_number, issuer)
         answers.put(key, answer)
-    headers = [
-        ("ETag", f'"{answer.etag}"'),
-        ("Cache-Control", IMMUTABLE if version else f"public, max-age={CURRENT_MAX_AGE}"),
-        ("Access-Control-Allow-Origin", "*"),
-    ]
-    if kind == labels.SVG:
-        # An SVG opened directly is a document: forbid it any script or foreign resource.
-        headers.append(("Content-Security-Policy", "default-src 'none'"))
     if "HTTP_IF_NONE_MATCH" in request.environ and (
         answer.etag in request.if_none_match or request.if_none_match.star_tag
     ):
-        return Response(status=304, headers=headers)
-    return Response(answer.body, 200, mimetype=labels.MEDIA_TYPES[kind], headers=headers)
+        return Response(status=304, headers=answer.headers)
+    return Response(answer.body, 200, headers=answer.headers)
+
+
+@dataclass(frozen=True)
+class ImageAnswer:
+    """An image with its validator and every header it is sent with."""
+
+    body: bytes
+    etag: str
+    headers: tuple[tuple[str, str], ...]
 
 
 def _render_image(
@@ -271,7 +270,7 @@ def _render_image(
     margin: int,
     version: int | None,
     issuer: str | None,
-) -> Rendered:
+) -> ImageAnswer:
     state = registry()
     public_url = state.settings.public_url
     try:
@@ -300,7 +299,19 @@ def _render_image(
         url, caption = labels.label_content(db(), log_index, public_url)
         data = labels.render(kind, url, size, margin, caption if label else None)
         images.put(etag, data)
-    return Rendered(data, etag)
+    headers = [
+        ("Content-Type", labels.MEDIA_TYPES[kind]),
+        ("ETag", f'"{etag}"'),
+        (
+            "Cache-Control",
+            IMMUTABLE if version is not None else f"public, max-age={CURRENT_MAX_AGE}",
+        ),
+        ("Access-Control-Allow-Origin", "*"),
+    ]
+    if kind == labels.SVG:
+        # An SVG opened directly is a document: forbid it any script or foreign resource.
+        headers.append(("Content-Security-Policy", "default-src 'none'"))
+    return ImageAnswer(data, etag, tuple(headers))
 
 
 @bp.get("/c/<number>/qr.svg")

@@ -22,12 +22,31 @@ def test_a_views_own_policy_wins() -> None:
     """An SVG label sets ``default-src 'none'`` itself; the app-wide policy must not be added."""
     from flask import Flask, Response
 
-    from registry.web.blueprints import _security_headers
+    from registry.web.blueprints import SecurityHeaders
 
     app = Flask("svg")
-    with app.test_request_context():
+
+    @app.get("/label.svg")
+    def label() -> Response:
         response = Response("<svg/>", mimetype="image/svg+xml")
-        response.headers["Content-Security-Policy"] = "default-src 'none'"
-        response = _security_headers(response)
+        response.headers["content-security-policy"] = "default-src 'none'"
+        return response
+
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
+    response = app.test_client().get("/label.svg")
     assert response.headers.get_all("Content-Security-Policy") == ["default-src 'none'"]
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_an_unhandled_error_has_them_too(client: FlaskClient) -> None:
+    """Headers are added below Flask, so even its last-resort 500 answer carries them."""
+    app = client.application
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("boom")
+
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
