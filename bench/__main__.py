@@ -9,6 +9,7 @@ See docs/benchmarks.md for what is measured and how to read the table.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -35,10 +36,22 @@ def main() -> None:
 @click.option("--certificates", default=1_000_000, show_default=True)
 @click.option("--db", type=click.Path(path_type=Path), help="Default: bench/out/registry-N.db")
 @click.option("--seed", default=2026, show_default=True)
-def load_command(certificates: int, db: Path | None, seed: int) -> None:
+@click.option(
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The day the data is as of (default: today in China); a resumed load needs the day "
+    "it began.",
+)
+@click.option(
+    "--resume", is_flag=True, help="Continue an unfinished load of --db instead of replacing it."
+)
+def load_command(
+    certificates: int, db: Path | None, seed: int, today: dt.datetime | None, resume: bool
+) -> None:
     """Generate, sign and ingest CERTIFICATES certificates (skipped when cached)."""
     db = db or default_db(certificates)
-    dataset.load(db, certificates, seed=seed, echo=click.echo)
+    day = today.date() if today is not None else None
+    dataset.load(db, certificates, seed=seed, today=day, echo=click.echo, resume=resume)
     click.echo(f"datasette copy: {dataset.export_datasette(db)}")
 
 

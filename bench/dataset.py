@@ -17,6 +17,7 @@ work when that marker matches what was asked for.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import multiprocessing
 import sqlite3
@@ -97,11 +98,14 @@ class LoadReport:
     seconds: float
     ingest_seconds: float
     index_seconds: float
+    #: Records already in the database when this load resumed it (0: loaded from scratch).
+    resumed_from: int = 0
 
     @property
     def rate(self) -> float:
-        """Records per second over the whole load."""
-        return self.records / self.seconds if self.seconds else 0.0
+        """Records per second over this load (the resumed part only, if it resumed)."""
+        loaded = self.records - self.resumed_from
+        return loaded / self.seconds if self.seconds else 0.0
 
 
 def cached(db: Path, certificates: int, seed: int) -> LoadReport | None:
@@ -156,6 +160,7 @@ def load(
     today: dt.date | None = None,
     processes: int = 2,
     echo: Any = print,
+    resume: bool = False,
 ) -> LoadReport:
     """Build (or reuse) a registry database of ``certificates`` certificates at ``db``.
 
@@ -166,6 +171,10 @@ def load(
         today: the day the data is "as of" (default: today in China).
         processes: signing processes.
         echo: where progress lines go.
+        resume: continue an unfinished load of ``db`` (records and no marker) instead of
+            starting again: the stream is deterministic for ``seed`` and ``today``, so the
+            records already stored are skipped and the rest pushed. ``today`` must be the day
+            the load began.
 
     Raises:
         RuntimeError: the registry rejected a generated record (a bug in the generator or the
@@ -178,36 +187,22 @@ def load(
     now = dt.datetime.now(dt.UTC)
     today = today or (now + dt.timedelta(hours=8)).date()
     db.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (
-        db,
-        db.with_name(db.name + "-wal"),
-        db.with_name(db.name + "-shm"),
-        marker_path(db),
-    ):
-        stale.unlink(missing_ok=True)
-    engine = make_engine(f"sqlite:///{db}")
-    schema.upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    with sessions() as session:
-        for issuer_id, name, name_en in ISSUERS:
-            register_issuer(
-                session,
-                issuer_id,
-                name,
-                name_en,
-                issuer_key(issuer_id).public_key,
-                now,
-                valid_from=now - dt.timedelta(days=1),
-            )
-        session.commit()
-
+    done = _loaded_records(db) if resume else 0
+    if done:
+        echo(f"resuming {db} after {done:,} records (today {today.isoformat()})")
+        engine = make_engine(f"sqlite:///{db}")
+        schema.upgrade(engine)
+        sessions = make_sessionmaker(engine)
+    else:
+        engine, sessions = _fresh(db, now)
     started = time.perf_counter()
     ingest_seconds = 0.0
     total = 0
     context = multiprocessing.get_context("fork")
     with context.Pool(processes, initializer=_init_signers) as pool:
         pending: deque[Any] = deque()
-        batches = _batches(certificates_stream(certificates, seed, today), BATCH)
+        stream = itertools.islice(certificates_stream(certificates, seed, today), done, None)
+        batches = _batches(stream, BATCH)
         for batch in batches:
             pending.append(pool.apply_async(_sign_batch, (batch,)))
             if len(pending) < WINDOW:
@@ -239,13 +234,14 @@ def load(
     finished = time.perf_counter()
     report = LoadReport(
         certificates=certificates,
-        records=total,
+        records=done + total,
         organisations=int(organisations or 0),
         seed=seed,
         today=today.isoformat(),
         seconds=round(finished - started, 1),
         ingest_seconds=round(ingest_seconds, 1),
         index_seconds=round(finished - loaded, 1),
+        resumed_from=done,
     )
     echo(
         f"loaded {total:,} records of {certificates:,} certificates "
@@ -255,6 +251,46 @@ def load(
     )
     marker_path(db).write_text(json.dumps(asdict(report), indent=1) + "\n")
     return report
+
+
+def _loaded_records(db: Path) -> int:
+    """How many records an unfinished load left in ``db`` (0 if none, or if it finished)."""
+    if not db.exists() or marker_path(db).exists():
+        return 0
+    with sqlite3.connect(db) as connection:
+        found = connection.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'record'"
+        ).fetchone()
+        if not found or not found[0]:
+            return 0
+        return int(connection.execute("SELECT count(*) FROM record").fetchone()[0])
+
+
+def _fresh(db: Path, now: dt.datetime) -> tuple[Engine, Any]:
+    """A new database at ``db`` (replacing any file there) with the benchmark issuers."""
+    for stale in (
+        db,
+        db.with_name(db.name + "-wal"),
+        db.with_name(db.name + "-shm"),
+        marker_path(db),
+    ):
+        stale.unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{db}")
+    schema.upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        for issuer_id, name, name_en in ISSUERS:
+            register_issuer(
+                session,
+                issuer_id,
+                name,
+                name_en,
+                issuer_key(issuer_id).public_key,
+                now,
+                valid_from=now - dt.timedelta(days=1),
+            )
+        session.commit()
+    return engine, sessions
 
 
 def index_for_search(engine: Engine, echo: Any = print) -> None:
