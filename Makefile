@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 # Debian packages the test suite needs beyond Python: browser tests, Chinese glyphs in
 # screenshots and labels, the throwaway PostgreSQL cluster (postgresql-15 includes pg_trgm),
-# cairo (cairosvg rasterises SVG labels for the QR decoder) and wrk (the benchmark smoke test).
+# cairo (cairosvg rasterises SVG labels for the QR decoder), wrk (the benchmark smoke test) and
+# redis-server (rate limits shared through Redis).
 CHROMIUM := /usr/bin/chromium
 INITDB := /usr/lib/postgresql/15/bin/initdb
 
@@ -43,6 +44,7 @@ system-deps:
 	[ -x $(INITDB) ] || missing="$$missing postgresql-15"; \
 	ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2' || missing="$$missing libcairo2"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "Installing:$$missing"; \
