@@ -260,28 +260,65 @@ def status_at(history: Sequence[Version], day: dt.date) -> StatusOnDate:
 
 
 @dataclass(frozen=True)
+class CertificateSummary:
+    """A certificate as an organisation's list shows it: the state columns, no envelope."""
+
+    certificate_number: str
+    issuer_id: str
+    scheme: str
+    tier: str
+    status: str
+    expiry_date: dt.date
+    version: int
+    log_index: int
+
+
+@dataclass(frozen=True)
 class OrganisationView:
     uscc: str
     name: str
     former_names: tuple[str, ...]
-    certificates: tuple[tuple[Certificate, Status], ...]
+    certificates: tuple[tuple[CertificateSummary, Status], ...]
 
 
-def organisation(session: Session, uscc: str, today: dt.date) -> OrganisationView | None:
-    """An organisation and all its certificates (current state, derived status)."""
-    org = session.get(Organisation, uscc)
-    if org is None:
+_ORGANISATION = Prepared(
+    select(Organisation.uscc, Organisation.name, Organisation.former_names).where(
+        Organisation.uscc == bindparam("uscc")
+    )
+)
+_ORGANISATION_CERTIFICATES = Prepared(
+    select(
+        Certificate.certificate_number,
+        Certificate.issuer_id,
+        Certificate.scheme,
+        Certificate.tier,
+        Certificate.status,
+        Certificate.expiry_date,
+        Certificate.version,
+        Certificate.log_index,
+    )
+    .where(Certificate.uscc == bindparam("uscc"))
+    .order_by(Certificate.expiry_date.desc(), Certificate.certificate_number)
+)
+
+
+def organisation(bind: Session | Engine, uscc: str, today: dt.date) -> OrganisationView | None:
+    """An organisation and all its certificates (current state, derived status): two
+    prepared queries."""
+    found = _ORGANISATION.all(bind, uscc=uscc)
+    if not found:
         return None
-    rows = session.execute(
-        select(Certificate)
-        .where(Certificate.uscc == uscc)
-        .order_by(Certificate.expiry_date.desc(), Certificate.certificate_number)
-    ).scalars()
+    ((uscc, name, former_names),) = found
+    certificates = [
+        CertificateSummary(*row) for row in _ORGANISATION_CERTIFICATES.all(bind, uscc=uscc)
+    ]
     return OrganisationView(
-        uscc=org.uscc,
-        name=org.name,
-        former_names=tuple(n for n in org.former_names.split("\n") if n),
-        certificates=tuple((c, derived_status(c, today)) for c in rows),
+        uscc=uscc,
+        name=name,
+        former_names=tuple(n for n in former_names.split("\n") if n),
+        certificates=tuple(
+            (c, derive_status(Status(c.status), c.expiry_date, today)) for c in certificates
+        ),
     )
 
 

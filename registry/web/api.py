@@ -167,10 +167,21 @@ def certificate_json(cert: lookup.CertificateState) -> dict[str, Any]:
 
 def cached(response: Response, *parts: object, max_age: int = LOOKUP_MAX_AGE) -> Response:
     """Add a strong ETag over ``parts`` and Cache-Control; answer 304 when it matches."""
-    response.set_etag(etag_of(*parts))
-    response.cache_control.public = True
-    response.cache_control.max_age = max_age
-    response.make_conditional(request)
+    return conditional(response, etag_of(*parts), max_age)
+
+
+def conditional(response: Response, etag: str, max_age: int = LOOKUP_MAX_AGE) -> Response:
+    """Set ``etag`` and a public Cache-Control on ``response``; 304 when the client has it.
+
+    Werkzeug's ``make_conditional`` is only needed (and only paid for) when the request is
+    conditional; the WSGI environ says so without building the request's header map.
+    """
+    headers = response.headers
+    headers["ETag"] = f'"{etag}"'
+    headers["Cache-Control"] = f"public, max-age={max_age}"
+    environ = request.environ
+    if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
+        response.make_conditional(request)
     return response
 
 
@@ -234,19 +245,9 @@ def etag_of(*parts: object) -> str:
 
 
 def json_answer(rendered: Rendered, max_age: int = LOOKUP_MAX_AGE) -> Response:
-    """A rendered JSON answer with its ETag and Cache-Control; 304 when the client has it.
-
-    Werkzeug's ``make_conditional`` is only needed (and only paid for) when the request is
-    conditional; the WSGI environ says so without building the request's header map.
-    """
+    """A rendered JSON answer with its ETag and Cache-Control; 304 when the client has it."""
     response = Response(rendered.body, mimetype="application/json")
-    headers = response.headers
-    headers["ETag"] = f'"{rendered.etag}"'
-    headers["Cache-Control"] = f"public, max-age={max_age}"
-    environ = request.environ
-    if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
-        response.make_conditional(request)
-    return response
+    return conditional(response, rendered.etag, max_age)
 
 
 def _render_certificate(number: str) -> Response:
@@ -323,8 +324,9 @@ def get_organisation(uscc: str) -> Response:
         raise APIError(
             400, "InvalidUSCC", str(exc), details={"expected_check_character": exc.expected}
         ) from exc
-    now = registry().clock()
-    view = lookup.organisation(db(), uscc, china_today(now))
+    state = registry()
+    now = state.clock()
+    view = lookup.organisation(state.engine, uscc, china_today(now))
     if view is None:
         raise APIError(
             404, "OrganisationNotFound", f"no certificates for USCC {uscc} in this registry"
