@@ -7,10 +7,11 @@ engine themselves; only ``serve`` and ``demo`` create the Flask app.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -322,6 +323,47 @@ def push(registry_url: str, source: Path, batch_size: int, retries: int) -> None
     click.echo(json.dumps(totals))
     if totals["rejected"]:
         sys.exit(1)
+
+
+@main.command("reports")
+@click.argument("registry_url")
+@click.option("--issuer", "issuer_id", required=True, help="Your issuer id.")
+@click.option("--key", "key_file", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--passphrase-env", help="Variable holding the key's passphrase.")
+@click.option("--since", help="Reports since this time (RFC 3339) or scans since this day.")
+@click.option("--scans", is_flag=True, help="Scan counts per certificate and day instead.")
+def reports(
+    registry_url: str,
+    issuer_id: str,
+    key_file: Path,
+    passphrase_env: str | None,
+    since: str | None,
+    scans: bool,
+) -> None:
+    """Fetch your label reports (or scan counts) from REGISTRY_URL as JSON lines, signing
+    each request with a current key of yours."""
+    from registry.client import RegistryClient, RequestFailed
+
+    client = RegistryClient(registry_url)
+    key = load_private_key(key_file, passphrase_env)
+    try:
+        rows: Iterable[dict[str, Any]]
+        if scans:
+            day = dt.date.fromisoformat(since) if since else None
+            rows = client.scans(issuer_id, key, day)
+        else:
+            moment = dt.datetime.fromisoformat(since.replace("Z", "+00:00")) if since else None
+            if moment is not None and moment.tzinfo is None:
+                raise click.BadParameter(
+                    "give a time zone, e.g. 2026-03-01T00:00:00Z", param_hint="--since"
+                )
+            rows = client.reports(issuer_id, key, moment)
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from exc
+    except RequestFailed as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 # --- serving -------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""The issuer's side: sign records into envelopes and push them to a registry.
+"""The issuer's side: sign records into envelopes, push them to a registry, and read the
+label reports and scan counts the registry keeps for the issuer.
 
-Issuing systems can use this module as a library, or through ``registry sign`` and
-``registry push``. Only the standard library is used for HTTP, so it installs anywhere.
+Issuing systems can use this module as a library, or through ``registry sign``,
+``registry push`` and ``registry reports``. Only the standard library is used for HTTP, so it
+installs anywhere.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import json
 import time
 import unicodedata
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from registry.crypto.encoding import b64url_encode
 from registry.crypto.envelope import record_hash, sign_json, sign_record
 from registry.crypto.keys import PrivateKey, PublicKey
 from registry.crypto.scantoken import RECORD_HASH_SIZE, ScanClaims, sign_token
@@ -87,18 +91,42 @@ class Signer:
         return {"statement": statement, "signature": sign_json(statement, self.key)}
 
 
-class PushError(Exception):
-    """A push failed for good (a 4xx other than 429, or retries exhausted)."""
+class RequestFailed(Exception):
+    """A request to the registry failed for good (a 4xx other than 429, or retries
+    exhausted)."""
+
+
+#: The name issuing systems already catch around pushes.
+PushError = RequestFailed
+
+
+#: The Authorization scheme of the issuers' signed API (docs/api-scan.md).
+AUTH_SCHEME = "Registry-Signature"
+
+
+def signed_message(method: str, path_with_query: str, created: int) -> bytes:
+    """The bytes an issuer signs to call its API: ``METHOD\nPATH?QUERY\nCREATED``."""
+    return f"{method}\n{path_with_query}\n{created}".encode()
+
+
+def authorization(key: PrivateKey, method: str, path_with_query: str, created: int) -> str:
+    """The Authorization header value for a request signed with ``key`` at ``created``."""
+    signature = b64url_encode(key.sign(signed_message(method, path_with_query, created)))
+    kid = key.public_key.thumbprint
+    return f'{AUTH_SCHEME} kid="{kid}", created="{created}", signature="{signature}"'
 
 
 @dataclass(frozen=True)
 class RegistryClient:
-    """Pushes envelopes to a registry over HTTP, retrying safely (pushes are idempotent)."""
+    """Talks to a registry over HTTP: pushes envelopes (retrying safely: pushes are
+    idempotent) and reads the issuer's label reports and scan counts (signed requests)."""
 
     base_url: str
     retries: int = 5
     backoff: float = 0.5
     timeout: float = 60.0
+    #: Unix time for signed requests' ``created`` (tests pass the registry's clock).
+    clock: Callable[[], float] = time.time
 
     def push(
         self, envelopes: Sequence[Mapping[str, object]], batch_size: int = 500
@@ -115,10 +143,60 @@ class RegistryClient:
     def post(self, path: str, body: object) -> dict[str, Any]:
         """POST JSON, retrying on connection errors, 429 and 5xx with exponential backoff."""
         data = json.dumps(body, ensure_ascii=False).encode()
+        return self._send(
+            "POST", path, data, {"Content-Type": "application/json"}, push=path == "/api/v1/records"
+        )
+
+    def reports(
+        self, issuer_id: str, key: PrivateKey, since: dt.datetime | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every label report about ``issuer_id``'s labels (since ``since``), oldest first,
+        paging through the signed reports API.
+
+        Raises:
+            RequestFailed: a request failed (e.g. 401 when ``key`` is not a current key).
+        """
+        query: dict[str, str] = {"since": rfc3339(since)} if since is not None else {}
+        while True:
+            page = self.signed_get(f"/api/v1/issuers/{issuer_id}/reports", query, key)
+            yield from page["reports"]
+            if not page["more"]:
+                return
+            query["after"] = str(page["last_id"])
+
+    def scans(
+        self, issuer_id: str, key: PrivateKey, since: dt.date | None = None
+    ) -> list[dict[str, Any]]:
+        """Scan counts of ``issuer_id``'s certificates per day from ``since`` (the registry's
+        default: the last 30 days)."""
+        query = {"since": since.isoformat()} if since is not None else {}
+        page = self.signed_get(f"/api/v1/issuers/{issuer_id}/scans", query, key)
+        found: list[dict[str, Any]] = page["scans"]
+        return found
+
+    def signed_get(self, path: str, query: Mapping[str, str], key: PrivateKey) -> dict[str, Any]:
+        """GET ``path?query`` signed with ``key`` (a fresh signature on every attempt)."""
+        target = path + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        return self._send("GET", target, None, {}, sign_with=key)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        data: bytes | None,
+        headers: Mapping[str, str],
+        push: bool = False,
+        sign_with: PrivateKey | None = None,
+    ) -> dict[str, Any]:
+        """Send a request, retrying on connection errors, 429 and 5xx with exponential
+        backoff; a push's 422 (every item rejected) is an answer, not a failure."""
         url = self.base_url.rstrip("/") + path
         for attempt in range(self.retries + 1):
+            sent = dict(headers)
+            if sign_with is not None:
+                sent["Authorization"] = authorization(sign_with, method, path, int(self.clock()))
             request = urllib.request.Request(  # noqa: S310 - the URL is the operator's registry
-                url, data=data, method="POST", headers={"Content-Type": "application/json"}
+                url, data=data, method=method, headers=sent
             )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
@@ -126,18 +204,18 @@ class RegistryClient:
                     return answer
             except urllib.error.HTTPError as exc:
                 payload = exc.read()
-                if exc.code == 422 and path == "/api/v1/records":
+                if exc.code == 422 and push:
                     answer = json.loads(payload)
                     return answer
                 if exc.code != 429 and exc.code < 500:
-                    raise PushError(
+                    raise RequestFailed(
                         f"{url}: HTTP {exc.code}: {payload.decode(errors='replace')}"
                     ) from exc
                 reason = f"HTTP {exc.code}"
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 reason = str(exc)
             if attempt == self.retries:
-                raise PushError(f"{url}: gave up after {self.retries + 1} attempts ({reason})")
+                raise RequestFailed(f"{url}: gave up after {self.retries + 1} attempts ({reason})")
             time.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")
 

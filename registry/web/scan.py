@@ -22,6 +22,7 @@ from limits import parse as parse_rate
 from werkzeug.datastructures import MultiDict
 
 from registry.app import db, registry
+from registry.client import AUTH_SCHEME, signed_message
 from registry.crypto.errors import VerificationError
 from registry.crypto.keys import PublicKey
 from registry.domain.calendar import china_today, rfc3339
@@ -340,13 +341,7 @@ def label_png(number: str) -> Response:
 
 # --- the issuers' API ----------------------------------------------------------------------
 
-AUTH_SCHEME = "Registry-Signature"
 _AUTH_PARAM = re.compile(r'\s*([a-z]+)="([^"]*)"\s*(?:,|$)')
-
-
-def signed_message(method: str, path_with_query: str, created: int) -> bytes:
-    """The bytes an issuer signs to call the reports API: ``METHOD\\nPATH?QUERY\\nCREATED``."""
-    return f"{method}\n{path_with_query}\n{created}".encode()
 
 
 def _unauthorised(code: str, message: str) -> APIError:
