@@ -144,7 +144,7 @@ def load_certificate(number: str) -> lookup.CertificateState:
     now = state.clock()
     issuer = request.args.get("issuer") or None
     try:
-        return lookup.certificate(db(), number, issuer, now, china_today(now))
+        return lookup.certificate(state.engine, number, issuer, now, china_today(now))
     except lookup.CertificateNotFound as exc:
         raise not_found(number) from exc
     except lookup.AmbiguousNumber as exc:

@@ -9,6 +9,10 @@ msgid defined by two modules is an error (:class:`CatalogueError`) at import, so
 silently overwrite each other. tests/web/test_i18n.py checks that every ``_("...")`` used in a
 template exists here with both texts.
 
+Pages get ``_`` and ``pick`` bound to the request's language through a context processor, so a
+page resolves its language once rather than once per message; macros imported without context
+use the globals of the same names, which give the same texts.
+
 The language of a request (:func:`locale`) comes from, in order: ``?lang=zh|en`` (which also
 sets a ``lang`` cookie for later pages), the ``lang`` cookie, the best match in
 ``Accept-Language``, and finally ``zh``.
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType, ModuleType
 from urllib.parse import urlencode
 
@@ -100,6 +104,40 @@ def pick(zh: str, en: str | None) -> str:
     return en if locale() == "en" and en else zh
 
 
+def _translator(column: int) -> Callable[..., str]:
+    def translate(msgid: str, **values: object) -> str:
+        text = CATALOGUE[msgid][column]
+        return text.format(**values) if values else text
+
+    return translate
+
+
+def _picker(language: str) -> Callable[[str, str | None], str]:
+    def choose(zh: str, en: str | None) -> str:
+        return en if language == "en" and en else zh
+
+    return choose
+
+
+#: ``_`` and ``pick`` bound to each language, so a page resolves its language once, not once
+#: per message (a page has about fifty).
+TRANSLATORS = MappingProxyType({lang: _translator(n) for n, lang in enumerate(LANGUAGES)})
+PICKERS = MappingProxyType({lang: _picker(lang) for lang in LANGUAGES})
+
+
+def _bound_to_language() -> dict[str, object]:
+    """Template context: the request's language, and ``_``/``pick`` bound to it. Templates
+    rendered with their context (pages, not imported macros) use these; the globals of the
+    same names give the same texts."""
+    language = locale()
+    return {
+        "_": TRANSLATORS[language],
+        "pick": PICKERS[language],
+        "locale": lambda: language,
+        "html_lang": lambda: HTML_LANG[language],
+    }
+
+
 def url_in(language: str) -> str:
     """The current URL (path and query) with ``lang`` set to ``language``."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
@@ -138,4 +176,5 @@ def init_app(app: Flask) -> None:
         languages=LANGUAGES,
         language_names=LANGUAGE_NAMES,
     )
+    app.context_processor(_bound_to_language)
     app.after_request(_remember)

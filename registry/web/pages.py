@@ -138,16 +138,16 @@ def certificate(number: str) -> Response | tuple[str, int]:
     Answers 404 with the publishers when the number is unknown, and a chooser when it is
     ambiguous.
     """
-    session = db()
-    now = registry().clock()
+    state = registry()
+    now = state.clock()
     today = china_today(now)
     issuer = request.args.get("issuer") or None
     try:
-        cert = lookup.certificate(session, number, issuer, now, today)
+        cert = lookup.certificate(state.engine, number, issuer, now, today)
     except lookup.CertificateNotFound:
         return not_found("certificate", number)
     except lookup.AmbiguousNumber as exc:
-        issuers = [lookup.issuer_info(session, issuer_id) for issuer_id in exc.issuers]
+        issuers = [lookup.issuer_info(db(), issuer_id) for issuer_id in exc.issuers]
         return render_template("choose_issuer.html", number=number, issuers=issuers), 200
 
     at_text = request.args.get("at", "").strip()

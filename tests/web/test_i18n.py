@@ -137,3 +137,21 @@ def test_gettext_fills_fields_in_the_request_language(app: Flask, url: str, expe
 def test_gettext_of_an_unknown_msgid_fails_loudly(app: Flask) -> None:
     with app.test_request_context("/"), pytest.raises(KeyError):
         i18n.gettext("nowhere.to_be_found")
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_pages_get_translations_bound_to_the_request_language(app: Flask, language: str) -> None:
+    """Templates receive ``_`` and ``pick`` bound to the language once per page; they must
+    say exactly what the request-aware globals say."""
+    with app.test_request_context(f"/?lang={language}"):
+        context: dict[str, object] = {}
+        app.update_template_context(context)
+        bound = context["_"]
+        assert callable(bound)
+        for msgid, texts in i18n.CATALOGUE.items():
+            fields = {name: "X" for _, name, _, _ in string.Formatter().parse(texts[0]) if name}
+            assert bound(msgid, **fields) == i18n.gettext(msgid, **fields)
+        pick = context["pick"]
+        assert callable(pick)
+        assert pick("中文", "English") == i18n.pick("中文", "English")
+        assert pick("中文", None) == "中文"
