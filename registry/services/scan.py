@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,7 @@ from registry.domain.calendar import rfc3339
 from registry.domain.record import Record
 from registry.domain.status import Status, status_of
 from registry.store.models import Certificate, Issuer, IssuerKey, RecordVersion, table_of
+from registry.store.prepared import Prepared
 from registry.store.scans import LabelReport, ScanCount
 
 #: Seconds a key lookup is reused. Short, because marking a key compromised must take effect.
@@ -255,15 +256,12 @@ class ScanCache:
             self._tokens[text] = (expires, token, outcome)
         return token, outcome
 
-    def record(self, session: Session, log_index: int) -> Record:
-        """The record stored at ``log_index``, parsed once."""
+    def record(self, log_index: int, envelope: bytes) -> Record:
+        """The record of ``envelope``, the one stored at ``log_index``, parsed once."""
         with self._lock:
             found = self._records.get(log_index)
         if found is not None:
             return found
-        envelope = session.execute(
-            select(RecordVersion.envelope).where(RecordVersion.log_index == log_index)
-        ).scalar_one()
         record = Record.from_json(json.loads(envelope)["record"])
         with self._lock:
             self._records[log_index] = record
@@ -273,6 +271,25 @@ class ScanCache:
 
 
 _Outcome = tuple[ScanKey | None, ScanClaims | None, str | None]
+
+#: The certificate a verified token names, as it stands: one indexed, prepared query.
+_CURRENT = Prepared(
+    select(
+        Certificate.log_index,
+        RecordVersion.record_hash,
+        RecordVersion.received_at,
+        Issuer.name,
+        Issuer.name_en,
+        RecordVersion.envelope,
+    )
+    .select_from(Certificate)
+    .join(RecordVersion, RecordVersion.log_index == Certificate.log_index)
+    .join(Issuer, Issuer.id == Certificate.issuer_id)
+    .where(
+        Certificate.issuer_id == bindparam("issuer"),
+        Certificate.certificate_number == bindparam("number"),
+    )
+)
 
 
 def check(
@@ -293,23 +310,8 @@ def check(
             Verdict.COUNTERFEIT, code, _COUNTERFEIT_MESSAGES[code], text, token.claims, key=key
         )
     warning = key.compromised_at is not None
-    row = session.execute(
-        select(
-            Certificate.log_index,
-            RecordVersion.record_hash,
-            RecordVersion.received_at,
-            Issuer.name,
-            Issuer.name_en,
-        )
-        .select_from(Certificate)
-        .join(RecordVersion, RecordVersion.log_index == Certificate.log_index)
-        .join(Issuer, Issuer.id == Certificate.issuer_id)
-        .where(
-            Certificate.issuer_id == claims.issuer,
-            Certificate.certificate_number == claims.certificate_number,
-        )
-    ).one_or_none()
-    if row is None:
+    rows = _CURRENT.all(session, issuer=claims.issuer, number=claims.certificate_number)
+    if not rows:
         return ScanResult(
             Verdict.NOT_FOUND,
             "NotInRegistry",
@@ -320,8 +322,8 @@ def check(
             key,
             warning,
         )
-    log_index, record_hash, received_at, issuer_name, issuer_name_en = row
-    record = cache.record(session, log_index)
+    ((log_index, record_hash, received_at, issuer_name, issuer_name_en, envelope),) = rows
+    record = cache.record(log_index, envelope)
     status = status_of(record, today)
     view = CertificateView(record, status, issuer_name, issuer_name_en, received_at)
     mismatches = _mismatches(session, claims, record, record_hash)
