@@ -40,6 +40,8 @@ LANGUAGE_NAMES = MappingProxyType({"zh": "中文", "en": "English"})
 COOKIE = "lang"
 #: A year: the choice is a preference, not a session.
 COOKIE_MAX_AGE = 365 * 24 * 3600
+#: What a page's language depends on, besides its URL.
+VARY = "Accept-Language, Cookie"
 
 
 class CatalogueError(ValueError):
@@ -146,21 +148,24 @@ def url_in(language: str) -> str:
 
 
 def _remember(response: Response) -> Response:
-    chosen = request.args.get("lang")
-    if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
-        response.set_cookie(
-            COOKIE,
-            chosen,
-            max_age=COOKIE_MAX_AGE,
-            samesite="Lax",
-            secure=request.is_secure,
-            httponly=True,
-        )
-        # A response that sets a cookie must not be stored by a shared cache.
-        response.cache_control.public = False
-        response.cache_control.private = True
+    # Runs on every response, the JSON API's too: the WSGI environ answers the common cases
+    # (no ?lang=, not a page) without building the request's argument and header maps.
+    if "lang=" in request.environ.get("QUERY_STRING", ""):
+        chosen = request.args.get("lang")
+        if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
+            response.set_cookie(
+                COOKIE,
+                chosen,
+                max_age=COOKIE_MAX_AGE,
+                samesite="Lax",
+                secure=request.is_secure,
+                httponly=True,
+            )
+            # A response that sets a cookie must not be stored by a shared cache.
+            response.cache_control.public = False
+            response.cache_control.private = True
     if response.mimetype == "text/html":
-        response.vary.update(("Accept-Language", "Cookie"))
+        response.headers.add("Vary", VARY)
     return response
 
 

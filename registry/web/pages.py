@@ -62,8 +62,7 @@ def _page_globals() -> dict[str, object]:
 def _cache(response: Response) -> Response:
     # Short public caching; i18n marks the response private when it sets the language cookie.
     if response.status_code in (200, 404):
-        response.cache_control.public = True
-        response.cache_control.max_age = PAGE_MAX_AGE
+        response.headers["Cache-Control"] = f"public, max-age={PAGE_MAX_AGE}"
     return response
 
 
