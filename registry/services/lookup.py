@@ -381,7 +381,13 @@ def derived_status(row: Certificate, today: dt.date) -> Status:
     return derive_status(Status(row.status), row.expiry_date, today)
 
 
-def publishers(session: Session) -> list[IssuerInfo]:
+_PUBLISHERS = Prepared(
+    select(
+        Issuer.id, Issuer.name, Issuer.name_en, Issuer.last_push_at, Issuer.certificates
+    ).order_by(Issuer.id)
+)
+
+
+def publishers(bind: Session | Engine) -> list[IssuerInfo]:
     """Every issuer that publishes here, when each last pushed, and how many certificates."""
-    rows = session.execute(select(Issuer).order_by(Issuer.id)).scalars()
-    return [IssuerInfo(i.id, i.name, i.name_en, i.last_push_at, i.certificates) for i in rows]
+    return [IssuerInfo(*row) for row in _PUBLISHERS.all(bind)]

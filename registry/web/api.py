@@ -88,7 +88,6 @@ def version_json(version: lookup.Version) -> dict[str, Any]:
 
 
 def not_found(number: str) -> APIError:
-    session = db()
     return APIError(
         404,
         "CertificateNotFound",
@@ -97,7 +96,7 @@ def not_found(number: str) -> APIError:
         details={
             "publishers": [
                 {**issuer_json(p), "certificates": p.certificates}
-                for p in lookup.publishers(session)
+                for p in lookup.publishers(registry().engine)
             ]
         },
     )
@@ -396,7 +395,7 @@ def get_schemes() -> Response:
 @bp.get("/issuers")
 def get_issuers() -> Response:
     """Every issuer publishing here and when each last pushed."""
-    publishers = lookup.publishers(db())
+    publishers = lookup.publishers(registry().engine)
     body = {"issuers": [{**issuer_json(p), "certificates": p.certificates} for p in publishers]}
     return cached(
         jsonify(body), "issuers", tuple((p.id, p.last_push_at) for p in publishers), max_age=10

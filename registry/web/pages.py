@@ -97,7 +97,7 @@ def search_results() -> ResponseReturnValue:
         "filtered": any(filters.values()),
         "statuses": list(Status),
         "schemes": SCHEMES,
-        "issuers": lookup.publishers(db()),
+        "issuers": lookup.publishers(registry().engine),
         "result": None,
         "next_url": None,
         "number_like": bool(NUMBER_LIKE.fullmatch(query.text)),
@@ -203,7 +203,7 @@ def not_found(kind: str, wanted: str, uscc_problem: USCCInvalid | None = None) -
         kind=kind,
         wanted=wanted,
         uscc_problem=uscc_problem,
-        publishers=lookup.publishers(db()),
+        publishers=lookup.publishers(registry().engine),
         checked_at=registry().clock(),
     )
     return html, 404
