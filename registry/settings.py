@@ -36,7 +36,8 @@ class Settings:
         checkpoint_interval: seconds after which new log entries must be covered by a checkpoint.
         max_batch: the most envelopes one push may carry.
         max_body_bytes: the largest request body accepted.
-        search_rate_limit: flask-limiter rate for public search, per client address.
+        search_rate_limit: rate for public search, per client address, as a `limits` string
+            (e.g. ``120/minute``).
         ratelimit_storage_url: ``memory://`` by default; ``redis://…`` to share limits across hosts.
         report_rate_limit: rate for the "report this label" form.
         trusted_proxies: how many reverse proxies set X-Forwarded-For in front of us (0: none).

@@ -18,7 +18,6 @@ import re
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
-from limits import parse as parse_rate
 from werkzeug.datastructures import MultiDict
 
 from registry.app import db, registry
@@ -29,7 +28,6 @@ from registry.domain.calendar import china_today, rfc3339
 from registry.domain.schemes import SCHEMES, Scheme, Tier
 from registry.services import labels, scan
 from registry.services.issuers import KeyEventRejected, key_unusable, parse_iso
-from registry.settings import SettingsError
 from registry.store.models import IssuerKey
 from registry.web import limits
 from registry.web.errors import APIError
@@ -100,24 +98,15 @@ def init_app(app: Flask) -> None:
 
 def limit_reports(app: Flask) -> None:
     """Put ``Settings.report_rate_limit`` (per client address) on the report form; call after
-    :func:`registry.web.limits.init_app`, whose limiter it uses.
+    :func:`registry.web.limits.init_app`, whose counters it uses.
 
     Raises:
         SettingsError: the rate is malformed.
     """
     settings = app.extensions["registry"].settings
-    try:
-        parse_rate(settings.report_rate_limit)
-    except ValueError as exc:
-        raise SettingsError(
-            f"REGISTRY_REPORT_RATE_LIMIT={settings.report_rate_limit!r} is not a rate such as "
-            "'10/hour'"
-        ) from exc
-    limiter = app.extensions[limits.EXTENSION]
+    rate = limits.parse_rate(settings.report_rate_limit, "REGISTRY_REPORT_RATE_LIMIT")
     endpoint = f"{bp.name}.{report_label.__name__}"
-    app.view_functions[endpoint] = limiter.limit(settings.report_rate_limit, scope="report")(
-        app.view_functions[endpoint]
-    )
+    app.view_functions[endpoint] = limits.limited(app.view_functions[endpoint], rate, "report")
 
 
 def _state() -> ScanState:

@@ -12,35 +12,36 @@ from typing import Any
 import pytest
 import redis
 from flask import Flask
-from flask_limiter import Limiter
 
+from registry.web.limits import Limits
 from tests.postgres import free_port, unavailable
 
 
-def test_only_limited_views_consult_the_limiter(
+def test_only_limited_views_count(
     fresh_app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """flask-limiter checks every request in a before-request hook by default, a cost on the
-    hottest endpoints (lookups, pages, QR images), which have no limit. Only the views with a
-    limit may consult it, from their own decorator."""
-    checks: list[bool] = []
-    original = Limiter._check_request_limit
+    """The hottest endpoints (lookups, pages, QR images) have no limit and must not pay for
+    one; search counts once per request."""
+    scopes: list[str] = []
+    original = Limits.hit
 
-    def counting(self: Limiter, *args: Any, **kwargs: Any) -> None:
-        checks.append(kwargs.get("in_middleware", True))
-        original(self, *args, **kwargs)
+    def counting(self: Limits, rate: Any, scope: str) -> None:
+        scopes.append(scope)
+        original(self, rate, scope)
 
-    # Patched before the app exists, so hooks registered at start-up count too.
-    monkeypatch.setattr(Limiter, "_check_request_limit", counting)
+    monkeypatch.setattr(Limits, "hit", counting)
     app = fresh_app_factory(search_rate_limit="1/minute")
     client = app.test_client()
     try:
         for path in ("/api/v1/issuers", "/api/v1/schemes", "/", "/api/v1/certificates/X"):
             client.get(path)
-        assert checks == []
+        assert scopes == []
         codes = [client.get("/api/v1/search?q=a").status_code for _ in range(2)]
         assert codes == [200, 429]
-        assert checks == [False, False]
+        page = client.get("/search?q=a")  # the page draws from the same budget
+        assert page.status_code == 429
+        assert page.mimetype == "text/html"
+        assert scopes == ["search", "search", "search"]
     finally:
         app.extensions["registry"].engine.dispose()
 
