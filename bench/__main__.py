@@ -1,6 +1,7 @@
 """``python -m bench``: load a dataset, then benchmark the HTTP endpoints against baselines.
 
     python -m bench load --certificates 1000000          # once; cached under bench/out/
+                                                         # (rerun it to resume a stopped load)
     python -m bench http --certificates 1000000          # loads first if needed
     python -m bench http --quick                         # a few hundred certificates, ~1 minute
 
@@ -9,6 +10,7 @@ See docs/benchmarks.md for what is measured and how to read the table.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -35,10 +37,18 @@ def main() -> None:
 @click.option("--certificates", default=1_000_000, show_default=True)
 @click.option("--db", type=click.Path(path_type=Path), help="Default: bench/out/registry-N.db")
 @click.option("--seed", default=2026, show_default=True)
-def load_command(certificates: int, db: Path | None, seed: int) -> None:
-    """Generate, sign and ingest CERTIFICATES certificates (skipped when cached)."""
+@click.option(
+    "--today",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="The day the data is as of. Default: the day in China when the load began.",
+)
+def load_command(certificates: int, db: Path | None, seed: int, today: dt.datetime | None) -> None:
+    """Generate, sign and ingest CERTIFICATES certificates (skipped when cached).
+
+    A database with records and no marker file is a load that stopped: it is resumed.
+    """
     db = db or default_db(certificates)
-    dataset.load(db, certificates, seed=seed, echo=click.echo)
+    dataset.load(db, certificates, seed=seed, today=today and today.date(), echo=click.echo)
     click.echo(f"datasette copy: {dataset.export_datasette(db)}")
 
 
