@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from registry.crypto.envelope import envelope_bytes_from, verify_record
@@ -116,12 +116,12 @@ def ingest(session: Session, envelopes: Sequence[object], now: dt.datetime) -> I
         for e in envelopes
         if isinstance(e, Mapping) and isinstance(e.get("signature"), Mapping)
     }
-    keys = _load_keys(session, {k for k in kids if isinstance(k, str)})
+    keys = _prepare_keys(_load_keys(session, {k for k in kids if isinstance(k, str)}), now)
     issuers = set(session.execute(select(Issuer.id)).scalars())
     results: dict[int, ItemResult] = {}
     verified: list[_Verified] = []
     for position, envelope in enumerate(envelopes):
-        outcome = _verify(position, envelope, keys, issuers, now)
+        outcome = _verify(position, envelope, keys, issuers)
         if isinstance(outcome, ItemResult):
             results[position] = outcome
         else:
@@ -137,6 +137,23 @@ def _load_keys(session: Session, kids: set[str]) -> dict[str, IssuerKey]:
         return {}
     rows = session.execute(select(IssuerKey).where(IssuerKey.kid.in_(kids))).scalars()
     return {k.kid: k for k in rows}
+
+
+@dataclass(frozen=True)
+class _KeyUse:
+    """A registered key as one batch uses it: read, judged at ``now`` and parsed once."""
+
+    kid: str
+    issuer_id: str
+    unusable: tuple[str, str] | None
+    public_key: PublicKey
+
+
+def _prepare_keys(keys: Mapping[str, IssuerKey], now: dt.datetime) -> dict[str, _KeyUse]:
+    return {
+        kid: _KeyUse(kid, key.issuer_id, key_unusable(key, now), _public_key(key))
+        for kid, key in keys.items()
+    }
 
 
 def _reject(
@@ -162,9 +179,8 @@ def _reject(
 def _verify(
     position: int,
     envelope: object,
-    keys: Mapping[str, IssuerKey],
+    keys: Mapping[str, _KeyUse],
     issuers: set[str],
-    now: dt.datetime,
 ) -> _Verified | ItemResult:
     """Phase 1: everything that needs no lock. Returns the verified item or its rejection."""
     if not isinstance(envelope, Mapping) or set(envelope) != ENVELOPE_FIELDS:
@@ -205,10 +221,10 @@ def _verify(
             "signature.kid",
             raw_record,
         )
-    unusable = key_unusable(key, now)
+    unusable = key.unusable
     if unusable is not None:
         return _reject(position, ProblemCode(unusable[0]), unusable[1], "signature.kid", raw_record)
-    public_key = _public_key(key)
+    public_key = key.public_key
     try:
         record_bytes = verify_record(raw_record, signature, public_key)
     except VerificationError as exc:
@@ -292,7 +308,7 @@ def _store(session: Session, items: list[_Verified], now: dt.datetime) -> list[I
     """Phase 2: under the sequencer lock, decide each item against the store and write."""
     log_size = transparency.lock(session)
     # A key may have been marked compromised since phase 1 read it; that event took the lock.
-    keys = _load_keys(session, {i.kid for i in items})
+    keys = _prepare_keys(_load_keys(session, {i.kid for i in items}), now)
     pairs = sorted({i.record.key for i in items})
     current: dict[tuple[str, str], tuple[int, int]] = {}  # key -> (version, certificate id)
     stored: dict[tuple[str, str, int], tuple[bytes, int]] = {}  # (key, version) -> (bytes, index)
@@ -329,7 +345,7 @@ def _store(session: Session, items: list[_Verified], now: dt.datetime) -> list[I
     accepted: list[_Verified] = []
     for item in items:
         rec = item.record
-        unusable = key_unusable(keys[item.kid], now)
+        unusable = keys[item.kid].unusable
         if unusable is not None:
             results.append(
                 ItemResult(
@@ -465,26 +481,41 @@ def _update_state(
     organisations: dict[str, Record] = {}
     for item, _ in latest.values():
         organisations[item.record.organisation.uscc] = item.record
-    existing = {
-        o.uscc: o
-        for o in session.execute(
-            select(Organisation).where(Organisation.uscc.in_(list(organisations)))
-        ).scalars()
-    }
+    organisation = table_of(Organisation)
+    existing: dict[str, tuple[str, str]] = {}
+    usccs = list(organisations)
+    for start in range(0, len(usccs), 500):
+        for uscc, name, former in session.execute(
+            select(organisation.c.uscc, organisation.c.name, organisation.c.former_names).where(
+                organisation.c.uscc.in_(usccs[start : start + 500])
+            )
+        ):
+            existing[uscc] = (name, former)
     changed: list[tuple[str, str, tuple[str, ...]]] = []
+    new_rows: list[dict[str, object]] = []
+    changed_rows: list[dict[str, object]] = []
     for uscc, rec in organisations.items():
         org = rec.organisation
         former_names = org.former_names or ()
         former = "\n".join(former_names)
         row_org = existing.get(uscc)
         if row_org is None:
-            session.add(Organisation(uscc=uscc, name=org.name, former_names=former, updated_at=now))
-        elif row_org.name == org.name and row_org.former_names == former:
+            new_rows.append(
+                {"uscc": uscc, "name": org.name, "former_names": former, "updated_at": now}
+            )
+        elif row_org == (org.name, former):
             continue
         else:
-            row_org.name, row_org.former_names, row_org.updated_at = org.name, former, now
+            changed_rows.append(
+                {"key": uscc, "name": org.name, "former_names": former, "updated_at": now}
+            )
         changed.append((uscc, org.name, former_names))
-    session.flush()
+    if new_rows:
+        session.execute(insert(organisation), new_rows)
+    if changed_rows:
+        session.execute(
+            update(organisation).where(organisation.c.uscc == bindparam("key")), changed_rows
+        )
     if changed:
         search_index.index_organisations(session, changed)
     issuers = {item.record.issuer for item, _ in latest.values()}
