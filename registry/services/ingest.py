@@ -13,11 +13,11 @@ import datetime as dt
 import functools
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import Dialect, Table, bindparam, insert, select, tuple_, update
+from sqlalchemy import Dialect, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from registry.crypto.envelope import envelope_bytes_from, verify_record
@@ -309,37 +309,8 @@ def _store(session: Session, items: list[_Verified], now: dt.datetime) -> list[I
     log_size = transparency.lock(session)
     # A key may have been marked compromised since phase 1 read it; that event took the lock.
     keys = _prepare_keys(_load_keys(session, {i.kid for i in items}), now)
-    pairs = sorted({i.record.key for i in items})
-    current: dict[tuple[str, str], tuple[int, int]] = {}  # key -> (version, certificate id)
-    stored: dict[tuple[str, str, int], tuple[bytes, int]] = {}  # (key, version) -> (bytes, index)
-    for start in range(0, len(pairs), 400):
-        chunk = pairs[start : start + 400]
-        for issuer_id, number, version, cert_id in session.execute(
-            select(
-                Certificate.issuer_id,
-                Certificate.certificate_number,
-                Certificate.version,
-                Certificate.id,
-            ).where(tuple_(Certificate.issuer_id, Certificate.certificate_number).in_(chunk))
-        ):
-            current[(issuer_id, number)] = (version, cert_id)
-    versions = sorted({(*i.record.key, i.record.version) for i in items})
-    for start in range(0, len(versions), 300):
-        chunk3 = versions[start : start + 300]
-        for issuer_id, number, version, data, index in session.execute(
-            select(
-                RecordVersion.issuer_id,
-                RecordVersion.certificate_number,
-                RecordVersion.version,
-                RecordVersion.envelope,
-                RecordVersion.log_index,
-            ).where(
-                tuple_(
-                    RecordVersion.issuer_id, RecordVersion.certificate_number, RecordVersion.version
-                ).in_(chunk3)
-            )
-        ):
-            stored[(issuer_id, number, version)] = (data, index)
+    current = _current_versions(session, {i.record.key for i in items})
+    stored = _stored_versions(session, {(*i.record.key, i.record.version) for i in items})
 
     results: list[ItemResult] = []
     accepted: list[_Verified] = []
@@ -430,6 +401,66 @@ def _store(session: Session, items: list[_Verified], now: dt.datetime) -> list[I
         )
     _update_state(session, latest, current, now)
     return results
+
+
+#: Most certificate numbers in one ``IN`` list (bound parameters stay far below any limit).
+_LOOKUP_CHUNK = 500
+
+
+def _by_issuer(keys: Iterable[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """Certificate numbers grouped by issuer, sorted, in chunks of at most _LOOKUP_CHUNK.
+
+    Lookups ask ``issuer_id = ? AND certificate_number IN (...)``: an index search on both
+    backends, where a row-value ``IN`` of (issuer, number) pairs makes SQLite scan the table
+    (seconds a batch at a million certificates).
+    """
+    numbers: dict[str, list[str]] = {}
+    for issuer_id, number in sorted(keys):
+        numbers.setdefault(issuer_id, []).append(number)
+    return [
+        (issuer_id, chunk[start : start + _LOOKUP_CHUNK])
+        for issuer_id, chunk in numbers.items()
+        for start in range(0, len(chunk), _LOOKUP_CHUNK)
+    ]
+
+
+def _current_versions(
+    session: Session, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """(issuer, number) -> (stored version, certificate id) for the certificates stored."""
+    current: dict[tuple[str, str], tuple[int, int]] = {}
+    for issuer_id, numbers in _by_issuer(keys):
+        for number, version, cert_id in session.execute(
+            select(Certificate.certificate_number, Certificate.version, Certificate.id).where(
+                Certificate.issuer_id == issuer_id, Certificate.certificate_number.in_(numbers)
+            )
+        ):
+            current[(issuer_id, number)] = (version, cert_id)
+    return current
+
+
+def _stored_versions(
+    session: Session, wanted: set[tuple[str, str, int]]
+) -> dict[tuple[str, str, int], tuple[bytes, int]]:
+    """(issuer, number, version) -> (stored envelope, log index) for the wanted versions stored."""
+    versions = sorted({version for _, _, version in wanted})
+    stored: dict[tuple[str, str, int], tuple[bytes, int]] = {}
+    for issuer_id, numbers in _by_issuer({(i, n) for i, n, _ in wanted}):
+        for number, version, data, index in session.execute(
+            select(
+                RecordVersion.certificate_number,
+                RecordVersion.version,
+                RecordVersion.envelope,
+                RecordVersion.log_index,
+            ).where(
+                RecordVersion.issuer_id == issuer_id,
+                RecordVersion.certificate_number.in_(numbers),
+                RecordVersion.version.in_(versions),
+            )
+        ):
+            if (issuer_id, number, version) in wanted:  # the IN lists also match other pairs
+                stored[(issuer_id, number, version)] = (data, index)
+    return stored
 
 
 def _stale(item: _Verified, message: str) -> ItemResult:
