@@ -13,6 +13,20 @@ leaves takes minutes; a build that stops early leaves only ``<file>.partial`` be
 ``ingest`` signs N sample records, times (a) verifying their record signatures and scan tokens
 alone, and (b) ``services.ingest.ingest`` in batches of 1000 with commit, and prints the ratio of
 the rates (the target is at least 0.7). See docs/benchmarks.md, section "Log".
+
+The two sides, so that the ratio measures what ingest adds to the signature checks:
+
+- (a), the baseline, does for each envelope exactly the two checks ingest must do, with the
+  parsing each needs: ``verify_record`` (RFC 8785 canonical bytes of the record, Ed25519) and
+  ``ScanToken.from_text(qr).verify`` (base32, the strict COSE_Sign1 parse with its
+  deterministic-encoding check, Ed25519 over the Sig_structure). Issuer keys are parsed
+  beforehand, as ingest parses each key once per process.
+- (b) starts from freshly parsed JSON (a copy of each envelope, as from a request body) and
+  ends with the transaction committed: envelope shape, key lookup and validity, both checks
+  above, the record rules (``Record.from_json``), claims against the record, the stored
+  bytes, then under the sequencer lock the version decisions, the log append, the history,
+  certificate, organisation and search-index rows, and the commit. ``--profile`` shows
+  where (b)'s time goes.
 """
 
 from __future__ import annotations
