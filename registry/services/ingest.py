@@ -13,11 +13,11 @@ import datetime as dt
 import functools
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import Dialect, Table, bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from registry.crypto.envelope import envelope_bytes_from, verify_record
@@ -29,6 +29,7 @@ from registry.domain.record import Record
 from registry.log.tiles import MAX_ENTRY_SIZE
 from registry.services import search_index, transparency
 from registry.services.issuers import key_unusable
+from registry.store.bulk import insert_rows
 from registry.store.models import (
     Certificate,
     Issuer,
@@ -366,7 +367,7 @@ def _store(session: Session, items: list[_Verified], now: dt.datetime) -> list[I
     indices = transparency.append(
         session, log_size, [(transparency.RECORD, i.data) for i in accepted], now
     )
-    _insert(
+    insert_rows(
         session,
         table_of(RecordVersion),
         [
@@ -506,7 +507,7 @@ def _update_state(
         else:
             updates.append({"id": cert_id, **row})
     if inserts:
-        _insert(session, table_of(Certificate), inserts)
+        insert_rows(session, table_of(Certificate), inserts)
     if updates:
         session.execute(update(Certificate), updates)
 
@@ -543,7 +544,7 @@ def _update_state(
             )
         changed.append((uscc, org.name, former_names))
     if new_rows:
-        _insert(session, organisation, new_rows)
+        insert_rows(session, organisation, new_rows)
     if changed_rows:
         session.execute(
             update(organisation).where(organisation.c.uscc == bindparam("key")), changed_rows
@@ -559,53 +560,3 @@ def _update_state(
             .where(Issuer.id == issuer_id)
             .values(certificates=Issuer.certificates + count)
         )
-
-
-def _insert(session: Session, table: Table, rows: Sequence[Mapping[str, object]]) -> None:
-    """``session.execute(insert(table), rows)`` for rows that all have the same keys, with the
-    per-row work done here instead of in SQLAlchemy.
-
-    The statement is the same, compiled once per table, keys and dialect, and each value goes
-    through its column type's own bind processor for the dialect, so the driver receives what
-    it would receive from ``session.execute``. What is skipped is SQLAlchemy's generic
-    per-row parameter construction, about half the Python cost of a thousand-row insert.
-    """
-    if not rows:
-        return
-    connection = session.connection()
-    names = tuple(rows[0])
-    sql, order, processors = _insert_plan(table, names, connection.dialect)
-    if order is None:  # named parameters (psycopg): one dict per row
-        params: list[Any] = [
-            {
-                name: (value if convert is None else convert(value))
-                for name, value, convert in zip(
-                    names, (row[name] for name in names), processors, strict=True
-                )
-            }
-            for row in rows
-        ]
-    else:
-        params = [
-            tuple(
-                value if convert is None else convert(value)
-                for value, convert in zip((row[name] for name in order), processors, strict=True)
-            )
-            for row in rows
-        ]
-    connection.exec_driver_sql(sql, params)
-
-
-@functools.lru_cache(maxsize=32)
-def _insert_plan(
-    table: Table, names: tuple[str, ...], dialect: Dialect
-) -> tuple[str, tuple[str, ...] | None, Sequence[Callable[[Any], Any] | None]]:
-    """The SQL of ``INSERT INTO table (names)`` for ``dialect``, the parameter order if it is
-    positional (else None), and each parameter's bind processor in that order."""
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(names))
-    order = tuple(compiled.positiontup or ()) if compiled.positional else None
-    columns = order if order is not None else names
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    ]
-    return compiled.string, order, processors
