@@ -1,6 +1,7 @@
 """``python -m bench``: load a dataset, then benchmark the HTTP endpoints against baselines.
 
     python -m bench load --certificates 1000000          # once; cached under bench/out/
+                                                         # (rerun it to resume a stopped load)
     python -m bench http --certificates 1000000          # loads first if needed
     python -m bench http --quick                         # a few hundred certificates, ~1 minute
 
@@ -39,19 +40,15 @@ def main() -> None:
 @click.option(
     "--today",
     type=click.DateTime(["%Y-%m-%d"]),
-    help="The day the data is as of (default: today in China); a resumed load needs the day "
-    "it began.",
+    help="The day the data is as of. Default: the day in China when the load began.",
 )
-@click.option(
-    "--resume", is_flag=True, help="Continue an unfinished load of --db instead of replacing it."
-)
-def load_command(
-    certificates: int, db: Path | None, seed: int, today: dt.datetime | None, resume: bool
-) -> None:
-    """Generate, sign and ingest CERTIFICATES certificates (skipped when cached)."""
+def load_command(certificates: int, db: Path | None, seed: int, today: dt.datetime | None) -> None:
+    """Generate, sign and ingest CERTIFICATES certificates (skipped when cached).
+
+    A database with records and no marker file is a load that stopped: it is resumed.
+    """
     db = db or default_db(certificates)
-    day = today.date() if today is not None else None
-    dataset.load(db, certificates, seed=seed, today=day, echo=click.echo, resume=resume)
+    dataset.load(db, certificates, seed=seed, today=today and today.date(), echo=click.echo)
     click.echo(f"datasette copy: {dataset.export_datasette(db)}")
 
 

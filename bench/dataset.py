@@ -11,13 +11,17 @@ Everything is deterministic for a seed except receipt times: issuer keys and the
 from fixed seeds, so a cached database can be served again without any key files.
 
 A finished database is marked by ``<db>.json`` (counts and timings); :func:`load` skips the
-work when that marker matches what was asked for.
+work when that marker matches what was asked for. A database with records and no marker is a
+load that stopped early (each batch is its own transaction, so it holds a whole prefix of the
+stream): :func:`load` resumes it, checks that the stored records are the stream's first ones,
+and pushes the rest of the same stream. The stream is a function of the seed and ``today``;
+``today`` is the day in China when the load began, so a resumed load takes it from the stored
+receipt times unless it is given.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import multiprocessing
 import sqlite3
@@ -25,14 +29,16 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, select
 
 from registry.app import LOG_KEY_FILE
 from registry.client import Signer
 from registry.crypto.keys import PrivateKey
+from registry.domain.calendar import china_today
 from registry.log.note import NoteSigner
 from registry.sample import records
 from registry.services import search_index, transparency
@@ -40,6 +46,7 @@ from registry.services.ingest import ingest
 from registry.services.issuers import register_issuer
 from registry.store import schema
 from registry.store.db import make_engine, make_sessionmaker
+from registry.store.models import RecordVersion
 
 #: Fictitious certification bodies; their certificate-number prefixes are all distinct, so a
 #: number names one certificate across issuers (Datasette's table can key on it).
@@ -98,14 +105,14 @@ class LoadReport:
     seconds: float
     ingest_seconds: float
     index_seconds: float
-    #: Records already in the database when this load resumed it (0: loaded from scratch).
+    #: Records already in the database when this load began (0 for a load from scratch).
     resumed_from: int = 0
 
     @property
     def rate(self) -> float:
-        """Records per second over this load (the resumed part only, if it resumed)."""
-        loaded = self.records - self.resumed_from
-        return loaded / self.seconds if self.seconds else 0.0
+        """Records pushed per second by this load (resumed records excluded)."""
+        pushed = self.records - self.resumed_from
+        return pushed / self.seconds if self.seconds else 0.0
 
 
 def cached(db: Path, certificates: int, seed: int) -> LoadReport | None:
@@ -160,60 +167,64 @@ def load(
     today: dt.date | None = None,
     processes: int = 2,
     echo: Any = print,
-    resume: bool = False,
 ) -> LoadReport:
     """Build (or reuse) a registry database of ``certificates`` certificates at ``db``.
 
     Args:
-        db: the SQLite file; it is replaced if it exists without a matching marker.
+        db: the SQLite file. With a marker that does not match, it is replaced; with records
+            and no marker (a load that stopped), the load resumes after the stored records.
         certificates: how many certificates (all versions of each are pushed).
         seed: the :mod:`registry.sample` seed.
-        today: the day the data is "as of" (default: today in China).
+        today: the day the data is "as of". Default: the day in China when the load began,
+            that is now, or for a resumed load the receipt time of its first record.
         processes: signing processes.
         echo: where progress lines go.
-        resume: continue an unfinished load of ``db`` (records and no marker) instead of
-            starting again: the stream is deterministic for ``seed`` and ``today``, so the
-            records already stored are skipped and the rest pushed. ``today`` must be the day
-            the load began.
 
     Raises:
         RuntimeError: the registry rejected a generated record (a bug in the generator or the
-            rules; the message carries the registry's problem).
+            rules; the message carries the registry's problem), or a stopped load's records
+            are not the start of this stream.
     """
     found = cached(db, certificates, seed)
     if found is not None:
         echo(f"using cached {db} ({found.certificates} certificates, {found.records} records)")
         return found
     now = dt.datetime.now(dt.UTC)
-    today = today or (now + dt.timedelta(hours=8)).date()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    done = _loaded_records(db) if resume else 0
-    if done:
-        echo(f"resuming {db} after {done:,} records (today {today.isoformat()})")
-        engine = make_engine(f"sqlite:///{db}")
-        schema.upgrade(engine)
-        sessions = make_sessionmaker(engine)
+    stopped = stopped_load(db)
+    if stopped is None:
+        today = today or china_today(now)
+        _start_database(db, now)
+        done = 0
     else:
-        engine, sessions = _fresh(db, now)
+        done, began = stopped
+        today = today or china_today(began)
+        echo(f"resuming {db}: {done:,} records loaded (today {today.isoformat()})")
+    engine = make_engine(f"sqlite:///{db}")
+    schema.upgrade(engine)  # a stopped load may predate the latest migrations
+    sessions = make_sessionmaker(engine)
+    stream = certificates_stream(certificates, seed, today)
+    if done:
+        _skip_loaded(stream, done, sessions)
+
     started = time.perf_counter()
     ingest_seconds = 0.0
-    total = 0
+    total = done
     context = multiprocessing.get_context("fork")
     with context.Pool(processes, initializer=_init_signers) as pool:
         pending: deque[Any] = deque()
-        stream = itertools.islice(certificates_stream(certificates, seed, today), done, None)
         batches = _batches(stream, BATCH)
         for batch in batches:
             pending.append(pool.apply_async(_sign_batch, (batch,)))
             if len(pending) < WINDOW:
                 continue
-            ingest_seconds += _ingest(sessions, pending.popleft().get(), now)
-            total += BATCH
+            envelopes = pending.popleft().get()
+            ingest_seconds += _ingest(sessions, envelopes, now)
+            total += len(envelopes)
             if total % 50_000 == 0:
                 elapsed = time.perf_counter() - started
                 echo(
-                    f"  {total:>9,} records  {total / elapsed:,.0f}/s "
-                    f"(ingest alone {total / ingest_seconds:,.0f}/s)"
+                    f"  {total:>9,} records  {(total - done) / elapsed:,.0f}/s "
+                    f"(ingest alone {(total - done) / ingest_seconds:,.0f}/s)"
                 )
         while pending:
             envelopes = pending.popleft().get()
@@ -234,7 +245,7 @@ def load(
     finished = time.perf_counter()
     report = LoadReport(
         certificates=certificates,
-        records=done + total,
+        records=total,
         organisations=int(organisations or 0),
         seed=seed,
         today=today.isoformat(),
@@ -243,31 +254,42 @@ def load(
         index_seconds=round(finished - loaded, 1),
         resumed_from=done,
     )
+    pushed = total - done
     echo(
-        f"loaded {total:,} records of {certificates:,} certificates "
-        f"({report.organisations:,} organisations) in {report.seconds:,.0f} s: "
-        f"{report.rate:,.0f} records/s overall, {total / max(ingest_seconds, 1e-9):,.0f}/s "
-        f"in ingest; index and analyse {report.index_seconds:,.0f} s"
+        f"loaded {pushed:,} records ({total:,} in all, {done:,} before) of "
+        f"{certificates:,} certificates ({report.organisations:,} organisations) in "
+        f"{report.seconds:,.0f} s: {pushed / max(report.seconds, 1e-9):,.0f} records/s overall, "
+        f"{pushed / max(ingest_seconds, 1e-9):,.0f}/s in ingest; "
+        f"index and analyse {report.index_seconds:,.0f} s"
     )
     marker_path(db).write_text(json.dumps(asdict(report), indent=1) + "\n")
     return report
 
 
-def _loaded_records(db: Path) -> int:
-    """How many records an unfinished load left in ``db`` (0 if none, or if it finished)."""
+def stopped_load(db: Path) -> tuple[int, dt.datetime] | None:
+    """A load of ``db`` that stopped early: (records stored, receipt time of the first), or None.
+
+    None when ``db`` does not exist, has a marker (finished, or to be replaced) or holds no
+    records.
+    """
     if not db.exists() or marker_path(db).exists():
-        return 0
-    with sqlite3.connect(db) as connection:
-        found = connection.execute(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'record'"
-        ).fetchone()
-        if not found or not found[0]:
-            return 0
-        return int(connection.execute("SELECT count(*) FROM record").fetchone()[0])
+        return None
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        count = connection.execute("SELECT count(*) FROM record").fetchone()[0]
+        first = connection.execute("SELECT received_at FROM record ORDER BY id LIMIT 1").fetchone()
+    except sqlite3.OperationalError:  # no record table: not a registry database
+        return None
+    finally:
+        connection.close()
+    if not count:
+        return None
+    return int(count), dt.datetime.fromisoformat(first[0]).replace(tzinfo=dt.UTC)
 
 
-def _fresh(db: Path, now: dt.datetime) -> tuple[Engine, Any]:
-    """A new database at ``db`` (replacing any file there) with the benchmark issuers."""
+def _start_database(db: Path, now: dt.datetime) -> None:
+    """Replace ``db`` by a migrated registry database with the benchmark issuers registered."""
+    db.parent.mkdir(parents=True, exist_ok=True)
     for stale in (
         db,
         db.with_name(db.name + "-wal"),
@@ -277,8 +299,7 @@ def _fresh(db: Path, now: dt.datetime) -> tuple[Engine, Any]:
         stale.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{db}")
     schema.upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    with sessions() as session:
+    with make_sessionmaker(engine)() as session:
         for issuer_id, name, name_en in ISSUERS:
             register_issuer(
                 session,
@@ -290,7 +311,36 @@ def _fresh(db: Path, now: dt.datetime) -> tuple[Engine, Any]:
                 valid_from=now - dt.timedelta(days=1),
             )
         session.commit()
-    return engine, sessions
+    engine.dispose()
+
+
+#: What names a record version, in the stream and in the ``record`` table.
+_IDENTITY = ("issuer", "certificate_number", "version")
+
+
+def _skip_loaded(stream: Iterator[dict[str, Any]], done: int, sessions: Any) -> None:
+    """Advance ``stream`` past the ``done`` records stored, checking they are its first ones.
+
+    Raises:
+        RuntimeError: the first and last records stored are not the stream's first and
+            ``done``-th (another seed, ``today`` or generator), so resuming would mix datasets.
+    """
+    columns = (RecordVersion.issuer_id, RecordVersion.certificate_number, RecordVersion.version)
+    with sessions() as session:
+        first = session.execute(select(*columns).order_by(RecordVersion.id).limit(1)).one()
+        last = session.execute(select(*columns).order_by(RecordVersion.id.desc()).limit(1)).one()
+    stored = {0: tuple(first), done - 1: tuple(last)}
+    generated: dict[int, tuple[object, ...]] = {}
+    for position, record in enumerate(islice(stream, done)):
+        if position in stored:
+            generated[position] = tuple(
+                record[name] for name in ("issuer", "certificate_number", "version")
+            )
+    if generated != stored:
+        raise RuntimeError(
+            f"the {done:,} records stored are not the start of this stream "
+            f"(stored {stored}, generated {generated}); delete the database to load it afresh"
+        )
 
 
 def index_for_search(engine: Engine, echo: Any = print) -> None:

@@ -6,11 +6,9 @@ figures depend on the machine and are recorded in docs/benchmarks.md, never asse
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -45,28 +43,3 @@ def test_quick_benchmark_prints_a_results_table(tmp_path: Path) -> None:
     assert float(row.split("|")[8]) > 0, row
     assert row.split("|")[9].strip() == "", f"failed requests: {row}"
     assert re.search(r"baseline hello-world [\d,]+ req/s", out)
-
-
-def test_a_stopped_load_resumes_to_the_same_records(tmp_path: Path) -> None:
-    """``bench load --resume`` continues the deterministic stream where a stopped load left
-    it: the records are those of a load that never stopped."""
-    from bench import dataset
-
-    day = dt.date(2026, 11, 22)
-    straight, stopped = tmp_path / "straight.db", tmp_path / "stopped.db"
-    dataset.load(straight, 12, today=day, processes=1, echo=lambda _: None)
-    dataset.load(stopped, 5, today=day, processes=1, echo=lambda _: None)
-    dataset.marker_path(stopped).unlink()  # as if it had been stopped after those records
-    lines: list[str] = []
-    report = dataset.load(stopped, 12, today=day, processes=1, echo=lines.append, resume=True)
-    assert lines[0].startswith(f"resuming {stopped} after ")
-
-    def envelopes(db: Path) -> list[bytes]:
-        with sqlite3.connect(db) as connection:
-            rows = connection.execute("SELECT envelope FROM record ORDER BY log_index")
-            return [row[0] for row in rows]
-
-    want = envelopes(straight)
-    assert envelopes(stopped) == want
-    assert report.records == len(want)
-    assert 0 < report.resumed_from < len(want)

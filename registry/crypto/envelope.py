@@ -130,7 +130,10 @@ def envelope_bytes_from(record_bytes: bytes, signature: Mapping[str, object], qr
     canonicalises each record once.
 
     RFC 8785 sorts the three members as ``qr`` < ``record`` < ``signature``; each member is
-    canonical on its own, so the concatenation is the canonical envelope.
+    canonical on its own, so the concatenation is the canonical envelope. A verified envelope's
+    ``qr`` and signature members are short printable ASCII strings (base32 and base64url), whose
+    JCS form is the text in quotes; those are written directly, anything else goes through
+    :func:`canonicalize`.
 
     Raises:
         ValueError, TypeError: ``signature`` or ``qr`` is not canonicalizable JSON.
@@ -138,14 +141,41 @@ def envelope_bytes_from(record_bytes: bytes, signature: Mapping[str, object], qr
     return b"".join(
         (
             b'{"qr":',
-            canonicalize(qr),
+            _bare_string(qr) or canonicalize(qr),
             b',"record":',
             record_bytes,
             b',"signature":',
-            canonicalize(signature),
+            _bare_signature(signature) or canonicalize(signature),
             b"}",
         )
     )
+
+
+def _bare_string(value: object) -> bytes | None:
+    """The JCS bytes of a string that needs no escaping (printable ASCII without ``"`` and
+    ``\\``), or None for any other value."""
+    if (
+        type(value) is str
+        and value.isascii()
+        and value.isprintable()
+        and '"' not in value
+        and "\\" not in value
+    ):
+        return b'"' + value.encode("ascii") + b'"'
+    return None
+
+
+def _bare_signature(signature: Mapping[str, object]) -> bytes | None:
+    """The JCS bytes of a signature object of exactly alg, kid and value, all bare strings
+    (members in that order, which is RFC 8785's), or None for anything else."""
+    if type(signature) is not dict or signature.keys() != _SIGNATURE_MEMBERS:
+        return None
+    alg = _bare_string(signature["alg"])
+    kid = _bare_string(signature["kid"])
+    value = _bare_string(signature["value"])
+    if alg is None or kid is None or value is None:
+        return None
+    return b'{"alg":' + alg + b',"kid":' + kid + b',"value":' + value + b"}"
 
 
 def record_hash(record: Mapping[str, object]) -> bytes:

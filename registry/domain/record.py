@@ -306,11 +306,14 @@ class _Reader:
                 ProblemCode.INVALID_FIELD, path, f"expected an object, got {_type_name(value)}"
             )
             return None
+        keys = value.keys()
+        if keys <= allowed and required <= keys:  # the usual case, checked in C
+            return value
         prefix = f"{path}." if path else ""
         for key in value:
             if key not in allowed:
                 self.add(ProblemCode.UNKNOWN_FIELD, f"{prefix}{key}", "unknown field")
-        for key in sorted(required - value.keys()):
+        for key in sorted(required - keys):
             self.add(ProblemCode.MISSING_FIELD, f"{prefix}{key}", "required field is missing")
         return value
 

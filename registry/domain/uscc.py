@@ -27,6 +27,9 @@ offered for generating realistic data.
 
 from __future__ import annotations
 
+import operator
+import re
+
 __all__ = [
     "ALPHABET",
     "USCCInvalid",
@@ -44,6 +47,9 @@ _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 _WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 _ALPHABET_SET = frozenset(ALPHABET)
 _DIGITS = frozenset("0123456789")
+#: 18 characters of the alphabet with digits in positions 3-8; the check character is
+#: checked separately.
+_WELL_FORMED = re.compile(r"[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}")
 # GB 11714-1997: weights for the eight body characters, modulus 11.
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -59,6 +65,13 @@ class USCCInvalid(ValueError):
     def __init__(self, message: str, expected: str | None = None) -> None:
         super().__init__(message)
         self.expected = expected
+
+
+def _check_of(well_formed: str) -> str:
+    """The check character for a code whose first 17 characters are known to be in the
+    alphabet (the arithmetic of :func:`check_character`, without its checks)."""
+    total = sum(map(operator.mul, map(_VALUE.__getitem__, well_formed[:17]), _WEIGHTS))
+    return ALPHABET[(31 - total % 31) % 31]
 
 
 def check_character(first17: str) -> str:
@@ -100,6 +113,13 @@ def validate_uscc(code: str) -> str:
         USCCInvalid: with a readable message, e.g. ``"check character should be 'B', not 'C'"``;
             ``expected`` is set only when the check character alone is wrong.
     """
+    if _WELL_FORMED.fullmatch(code):  # the usual case: only the check character to compute
+        expected = _check_of(code)
+        if code[17] != expected:
+            raise USCCInvalid(
+                f"check character should be {expected!r}, not {code[17]!r}", expected=expected
+            )
+        return code
     if len(code) != LENGTH:
         raise USCCInvalid(f"a USCC has 18 characters, not {len(code)}")
     for position, char in enumerate(code, start=1):

@@ -13,11 +13,11 @@ import datetime as dt
 import functools
 import hashlib
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from registry.crypto.envelope import envelope_bytes_from, verify_record
@@ -29,6 +29,7 @@ from registry.domain.record import Record
 from registry.log.tiles import MAX_ENTRY_SIZE
 from registry.services import search_index, transparency
 from registry.services.issuers import key_unusable
+from registry.store.bulk import insert_rows
 from registry.store.models import (
     Certificate,
     Issuer,
@@ -116,12 +117,12 @@ def ingest(session: Session, envelopes: Sequence[object], now: dt.datetime) -> I
         for e in envelopes
         if isinstance(e, Mapping) and isinstance(e.get("signature"), Mapping)
     }
-    keys = _load_keys(session, {k for k in kids if isinstance(k, str)})
+    keys = _prepare_keys(_load_keys(session, {k for k in kids if isinstance(k, str)}), now)
     issuers = set(session.execute(select(Issuer.id)).scalars())
     results: dict[int, ItemResult] = {}
     verified: list[_Verified] = []
     for position, envelope in enumerate(envelopes):
-        outcome = _verify(position, envelope, keys, issuers, now)
+        outcome = _verify(position, envelope, keys, issuers)
         if isinstance(outcome, ItemResult):
             results[position] = outcome
         else:
@@ -137,6 +138,23 @@ def _load_keys(session: Session, kids: set[str]) -> dict[str, IssuerKey]:
         return {}
     rows = session.execute(select(IssuerKey).where(IssuerKey.kid.in_(kids))).scalars()
     return {k.kid: k for k in rows}
+
+
+@dataclass(frozen=True)
+class _KeyUse:
+    """A registered key as one batch uses it: read, judged at ``now`` and parsed once."""
+
+    kid: str
+    issuer_id: str
+    unusable: tuple[str, str] | None
+    public_key: PublicKey
+
+
+def _prepare_keys(keys: Mapping[str, IssuerKey], now: dt.datetime) -> dict[str, _KeyUse]:
+    return {
+        kid: _KeyUse(kid, key.issuer_id, key_unusable(key, now), _public_key(key))
+        for kid, key in keys.items()
+    }
 
 
 def _reject(
@@ -162,9 +180,8 @@ def _reject(
 def _verify(
     position: int,
     envelope: object,
-    keys: Mapping[str, IssuerKey],
+    keys: Mapping[str, _KeyUse],
     issuers: set[str],
-    now: dt.datetime,
 ) -> _Verified | ItemResult:
     """Phase 1: everything that needs no lock. Returns the verified item or its rejection."""
     if not isinstance(envelope, Mapping) or set(envelope) != ENVELOPE_FIELDS:
@@ -205,10 +222,10 @@ def _verify(
             "signature.kid",
             raw_record,
         )
-    unusable = key_unusable(key, now)
+    unusable = key.unusable
     if unusable is not None:
         return _reject(position, ProblemCode(unusable[0]), unusable[1], "signature.kid", raw_record)
-    public_key = _public_key(key)
+    public_key = key.public_key
     try:
         record_bytes = verify_record(raw_record, signature, public_key)
     except VerificationError as exc:
@@ -292,44 +309,15 @@ def _store(session: Session, items: list[_Verified], now: dt.datetime) -> list[I
     """Phase 2: under the sequencer lock, decide each item against the store and write."""
     log_size = transparency.lock(session)
     # A key may have been marked compromised since phase 1 read it; that event took the lock.
-    keys = _load_keys(session, {i.kid for i in items})
-    pairs = sorted({i.record.key for i in items})
-    current: dict[tuple[str, str], tuple[int, int]] = {}  # key -> (version, certificate id)
-    stored: dict[tuple[str, str, int], tuple[bytes, int]] = {}  # (key, version) -> (bytes, index)
-    for start in range(0, len(pairs), 400):
-        chunk = pairs[start : start + 400]
-        for issuer_id, number, version, cert_id in session.execute(
-            select(
-                Certificate.issuer_id,
-                Certificate.certificate_number,
-                Certificate.version,
-                Certificate.id,
-            ).where(tuple_(Certificate.issuer_id, Certificate.certificate_number).in_(chunk))
-        ):
-            current[(issuer_id, number)] = (version, cert_id)
-    versions = sorted({(*i.record.key, i.record.version) for i in items})
-    for start in range(0, len(versions), 300):
-        chunk3 = versions[start : start + 300]
-        for issuer_id, number, version, data, index in session.execute(
-            select(
-                RecordVersion.issuer_id,
-                RecordVersion.certificate_number,
-                RecordVersion.version,
-                RecordVersion.envelope,
-                RecordVersion.log_index,
-            ).where(
-                tuple_(
-                    RecordVersion.issuer_id, RecordVersion.certificate_number, RecordVersion.version
-                ).in_(chunk3)
-            )
-        ):
-            stored[(issuer_id, number, version)] = (data, index)
+    keys = _prepare_keys(_load_keys(session, {i.kid for i in items}), now)
+    current = _current_versions(session, {i.record.key for i in items})
+    stored = _stored_versions(session, {(*i.record.key, i.record.version) for i in items})
 
     results: list[ItemResult] = []
     accepted: list[_Verified] = []
     for item in items:
         rec = item.record
-        unusable = key_unusable(keys[item.kid], now)
+        unusable = keys[item.kid].unusable
         if unusable is not None:
             results.append(
                 ItemResult(
@@ -379,8 +367,9 @@ def _store(session: Session, items: list[_Verified], now: dt.datetime) -> list[I
     indices = transparency.append(
         session, log_size, [(transparency.RECORD, i.data) for i in accepted], now
     )
-    session.execute(
-        insert(table_of(RecordVersion)),
+    insert_rows(
+        session,
+        table_of(RecordVersion),
         [
             {
                 "issuer_id": i.record.issuer,
@@ -413,6 +402,66 @@ def _store(session: Session, items: list[_Verified], now: dt.datetime) -> list[I
         )
     _update_state(session, latest, current, now)
     return results
+
+
+#: Most certificate numbers in one ``IN`` list (bound parameters stay far below any limit).
+_LOOKUP_CHUNK = 500
+
+
+def _by_issuer(keys: Iterable[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """Certificate numbers grouped by issuer, sorted, in chunks of at most _LOOKUP_CHUNK.
+
+    Lookups ask ``issuer_id = ? AND certificate_number IN (...)``: an index search on both
+    backends, where a row-value ``IN`` of (issuer, number) pairs makes SQLite scan the table
+    (seconds a batch at a million certificates).
+    """
+    numbers: dict[str, list[str]] = {}
+    for issuer_id, number in sorted(keys):
+        numbers.setdefault(issuer_id, []).append(number)
+    return [
+        (issuer_id, chunk[start : start + _LOOKUP_CHUNK])
+        for issuer_id, chunk in numbers.items()
+        for start in range(0, len(chunk), _LOOKUP_CHUNK)
+    ]
+
+
+def _current_versions(
+    session: Session, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, int]]:
+    """(issuer, number) -> (stored version, certificate id) for the certificates stored."""
+    current: dict[tuple[str, str], tuple[int, int]] = {}
+    for issuer_id, numbers in _by_issuer(keys):
+        for number, version, cert_id in session.execute(
+            select(Certificate.certificate_number, Certificate.version, Certificate.id).where(
+                Certificate.issuer_id == issuer_id, Certificate.certificate_number.in_(numbers)
+            )
+        ):
+            current[(issuer_id, number)] = (version, cert_id)
+    return current
+
+
+def _stored_versions(
+    session: Session, wanted: set[tuple[str, str, int]]
+) -> dict[tuple[str, str, int], tuple[bytes, int]]:
+    """(issuer, number, version) -> (stored envelope, log index) for the wanted versions stored."""
+    versions = sorted({version for _, _, version in wanted})
+    stored: dict[tuple[str, str, int], tuple[bytes, int]] = {}
+    for issuer_id, numbers in _by_issuer({(i, n) for i, n, _ in wanted}):
+        for number, version, data, index in session.execute(
+            select(
+                RecordVersion.certificate_number,
+                RecordVersion.version,
+                RecordVersion.envelope,
+                RecordVersion.log_index,
+            ).where(
+                RecordVersion.issuer_id == issuer_id,
+                RecordVersion.certificate_number.in_(numbers),
+                RecordVersion.version.in_(versions),
+            )
+        ):
+            if (issuer_id, number, version) in wanted:  # the IN lists also match other pairs
+                stored[(issuer_id, number, version)] = (data, index)
+    return stored
 
 
 def _stale(item: _Verified, message: str) -> ItemResult:
@@ -458,33 +507,48 @@ def _update_state(
         else:
             updates.append({"id": cert_id, **row})
     if inserts:
-        session.execute(insert(table_of(Certificate)), inserts)
+        insert_rows(session, table_of(Certificate), inserts)
     if updates:
         session.execute(update(Certificate), updates)
 
     organisations: dict[str, Record] = {}
     for item, _ in latest.values():
         organisations[item.record.organisation.uscc] = item.record
-    existing = {
-        o.uscc: o
-        for o in session.execute(
-            select(Organisation).where(Organisation.uscc.in_(list(organisations)))
-        ).scalars()
-    }
+    organisation = table_of(Organisation)
+    existing: dict[str, tuple[str, str]] = {}
+    usccs = list(organisations)
+    for start in range(0, len(usccs), 500):
+        for uscc, name, former in session.execute(
+            select(organisation.c.uscc, organisation.c.name, organisation.c.former_names).where(
+                organisation.c.uscc.in_(usccs[start : start + 500])
+            )
+        ):
+            existing[uscc] = (name, former)
     changed: list[tuple[str, str, tuple[str, ...]]] = []
+    new_rows: list[dict[str, object]] = []
+    changed_rows: list[dict[str, object]] = []
     for uscc, rec in organisations.items():
         org = rec.organisation
         former_names = org.former_names or ()
         former = "\n".join(former_names)
         row_org = existing.get(uscc)
         if row_org is None:
-            session.add(Organisation(uscc=uscc, name=org.name, former_names=former, updated_at=now))
-        elif row_org.name == org.name and row_org.former_names == former:
+            new_rows.append(
+                {"uscc": uscc, "name": org.name, "former_names": former, "updated_at": now}
+            )
+        elif row_org == (org.name, former):
             continue
         else:
-            row_org.name, row_org.former_names, row_org.updated_at = org.name, former, now
+            changed_rows.append(
+                {"key": uscc, "name": org.name, "former_names": former, "updated_at": now}
+            )
         changed.append((uscc, org.name, former_names))
-    session.flush()
+    if new_rows:
+        insert_rows(session, organisation, new_rows)
+    if changed_rows:
+        session.execute(
+            update(organisation).where(organisation.c.uscc == bindparam("key")), changed_rows
+        )
     if changed:
         search_index.index_organisations(session, changed)
     issuers = {item.record.issuer for item, _ in latest.values()}

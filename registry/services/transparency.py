@@ -26,6 +26,7 @@ from registry.log import merkle
 from registry.log.checkpoint import Checkpoint
 from registry.log.note import NoteSigner
 from registry.log.tiles import TILE_HEIGHT, TILE_WIDTH, TileRef, entry_bundle, tile_data
+from registry.store.bulk import insert_rows
 from registry.store.models import Checkpoint as CheckpointRow
 from registry.store.models import LogEntry, LogHash, LogState, RecordVersion, table_of
 
@@ -104,15 +105,17 @@ def append(
     leaves = [merkle.leaf_hash(data) for _, data in entries]
     frontier = fetch_hashes(session, merkle.append_nodes(log_size))
     rows = merkle.append_hashes(log_size, leaves, frontier)
-    session.execute(
-        insert(table_of(LogEntry)),
+    insert_rows(
+        session,
+        table_of(LogEntry),
         [
             {"idx": log_size + i, "kind": kind, "data": data, "appended_at": now}
             for i, (kind, data) in enumerate(entries)
         ],
     )
-    session.execute(
-        insert(table_of(LogHash)),
+    insert_rows(
+        session,
+        table_of(LogHash),
         [{"level": level, "idx": idx, "hash": digest} for level, idx, digest in rows],
     )
     new_size = log_size + len(entries)

@@ -171,3 +171,31 @@ def test_envelope_bytes_from_the_record_bytes_equal_the_whole_envelope_canonical
     assert envelope_bytes_from(canonicalize(record), signature, "ABCDEF") == envelope_bytes(
         envelope
     )
+
+
+@pytest.mark.parametrize(
+    ("signature", "qr"),
+    [
+        ({"alg": "Ed25519", "kid": "k", "value": "v"}, "ABCDEF"),
+        ({"alg": "Ed25519", "kid": "k", "value": "v"}, 'quote " and \\ backslash'),
+        ({"alg": "Ed25519", "kid": "k", "value": "v"}, "tab\tnewline\n\x7f"),
+        ({"alg": "Ed25519", "kid": "k", "value": "v"}, "非 ASCII"),
+        ({"alg": "Ed25519", "kid": "k", "value": "v"}, 12),
+        ({"alg": "Ed25519", "kid": "k", "value": "v"}, None),
+        ({"value": "v", "kid": "k", "alg": "Ed25519"}, "ABC"),  # members in another order
+        ({"alg": "Ed25519", "kid": 'k"', "value": "v\\"}, "ABC"),
+        ({"alg": "Ed25519", "kid": "k", "value": "v", "extra": "x"}, "ABC"),
+        ({"alg": "Ed25519", "kid": "k"}, "ABC"),
+        ({"alg": "Ed25519", "kid": ["k"], "value": "v"}, "ABC"),
+        ({"alg": "Ed25519", "kid": "密钥", "value": "\u2028"}, "ABC"),
+    ],
+)
+def test_envelope_bytes_from_takes_the_short_cut_only_where_it_is_exact(
+    signature: dict[str, object], qr: object
+) -> None:
+    from registry.crypto.envelope import envelope_bytes, envelope_bytes_from
+    from registry.crypto.jcs import canonicalize
+
+    record = {"type": "certificate-record/1", "version": 1}
+    envelope = {"record": record, "signature": signature, "qr": qr}
+    assert envelope_bytes_from(canonicalize(record), signature, qr) == envelope_bytes(envelope)

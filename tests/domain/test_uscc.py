@@ -102,3 +102,30 @@ def test_organisation_code_check_digit(body: str, digit: str) -> None:
 def test_organisation_code_check_digit_rejects_wrong_input() -> None:
     with pytest.raises(USCCInvalid):
         organisation_code_check_digit("8021004")
+
+
+def test_the_fast_path_agrees_with_the_character_by_character_rules() -> None:
+    """validate_uscc checks well-formed codes with one regex; every character it could meet
+    (the alphabet, its lowercase, the letters GB 32100 leaves out, and others) is judged
+    exactly as the per-character rules and check_character judge it."""
+    import random
+
+    base = REAL_CODES[0]
+    extra = "IOSVZ" + "abcdefghjklmnpqrtuwxy" + "-0 \u0660\uff10中"
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    rng = random.Random(32100)  # noqa: S311 -- test inputs, not cryptography
+    for _ in range(3000):
+        chars = list(base)
+        for position in rng.sample(range(18), rng.randrange(1, 3)):
+            chars[position] = rng.choice(alphabet + extra)
+        code = "".join(chars)
+        well_formed = (
+            all(c in alphabet for c in code) and code[2:8].isascii() and code[2:8].isdigit()
+        )
+        expected_ok = well_formed and check_character(code[:17]) == code[17]
+        try:
+            assert validate_uscc(code) == code
+        except USCCInvalid:
+            assert not expected_ok, code
+        else:
+            assert expected_ok, code

@@ -1,0 +1,72 @@
+"""insert_rows stores exactly what session.execute(insert(table), rows) stores, on both backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import insert, text
+from sqlalchemy.orm import Session
+
+from registry.store.bulk import insert_rows
+from registry.store.models import LogEntry, Organisation, table_of
+
+NOW = dt.datetime(2026, 11, 22, 8, 2, 25, 371234, tzinfo=dt.UTC)
+LATER = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)  # no microseconds: formats differ there
+FORMER = "丙\n丁"
+
+
+def _raw(session: Session, sql: str, **params: object) -> list[tuple[object, ...]]:
+    """Rows as the driver returns them (text() columns get no result processing)."""
+    return [tuple(row) for row in session.execute(text(sql), params)]
+
+
+def test_log_entries_are_stored_alike(session: Session) -> None:
+    def rows(start: int) -> list[dict[str, object]]:
+        return [
+            {"idx": start + i, "kind": kind, "data": data, "appended_at": when}
+            for i, (kind, data, when) in enumerate(
+                [("record", b"{}", NOW), ("key", bytes(range(256)), NOW), ("record", b"", LATER)]
+            )
+        ]
+
+    insert_rows(session, table_of(LogEntry), rows(1000))
+    session.execute(insert(table_of(LogEntry)), rows(2000))
+    query = (
+        "SELECT kind, data, appended_at FROM log_entry"
+        " WHERE idx BETWEEN :first AND :first + 2 ORDER BY idx"
+    )
+    bulk = _raw(session, query, first=1000)
+    core = _raw(session, query, first=2000)
+    assert [(k, bytes(d), w) for k, d, w in bulk] == [(k, bytes(d), w) for k, d, w in core]
+    assert len(bulk) == 3
+    assert session.get(LogEntry, 1000).appended_at == NOW
+
+
+def test_organisations_are_stored_alike_in_any_key_order(session: Session) -> None:
+    insert_rows(
+        session,
+        table_of(Organisation),
+        [
+            {"name": "甲公司", "uscc": "91110000802100433B", "former_names": "", "updated_at": NOW},
+            {"name": "乙", "uscc": "91440300708461136T", "former_names": FORMER, "updated_at": NOW},
+        ],
+    )
+    session.execute(
+        insert(table_of(Organisation)),
+        [
+            {"uscc": "9131000005587870XB", "name": "甲公司", "former_names": "", "updated_at": NOW},
+            {"uscc": "914403001922038216", "name": "乙", "former_names": FORMER, "updated_at": NOW},
+        ],
+    )
+
+    def stored(uscc: str) -> list[tuple[object, ...]]:
+        return _raw(
+            session,
+            "SELECT name, former_names, updated_at FROM organisation WHERE uscc = :uscc",
+            uscc=uscc,
+        )
+
+    assert stored("91110000802100433B") == stored("9131000005587870XB")  # one by each path
+    assert stored("91440300708461136T") == stored("914403001922038216")
+    assert stored("91440300708461136T")[0][1] == FORMER
+    assert session.execute(text("SELECT count(*) FROM organisation")).scalar_one() == 4
