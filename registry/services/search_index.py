@@ -17,12 +17,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select, text, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from registry.services import transparency
-from registry.store.models import Organisation
+from registry.store.models import Organisation, table_of
 from registry.store.search import GramCount, NameGram, SearchOrganisation
 
 _T = TypeVar("_T")
@@ -77,6 +77,11 @@ def _upsert_counts(session: Session, deltas: Counter[str]) -> None:
         session.execute(stmt, list(chunk))
 
 
+_DELETE_POSTING = delete(table_of(NameGram)).where(
+    table_of(NameGram).c.gram == bindparam("g"), table_of(NameGram).c.org_key == bindparam("k")
+)
+
+
 def index_organisations(session: Session, changed: Sequence[Change]) -> None:
     """(Re)index the names of organisations ``(uscc, name, former_names)``.
 
@@ -123,9 +128,11 @@ def index_organisations(session: Session, changed: Sequence[Change]) -> None:
         renamed.append({"key": key, "haystack": wanted[uscc]})
     if renamed:
         session.execute(update(SearchOrganisation), renamed)
-    for gone in _chunks(removals, _CHUNK):
-        session.execute(
-            delete(NameGram).where(tuple_(NameGram.gram, NameGram.org_key).in_(list(gone)))
+    if removals:
+        # One primary-key delete per posting (executemany). A row-value IN over the pairs
+        # reads the same, but SQLite plans it as a scan of every posting.
+        session.connection().execute(
+            _DELETE_POSTING, [{"g": gram, "k": key} for gram, key in removals]
         )
     # Postings in (gram, key) order append to the end of each posting list's B-tree range.
     additions.sort()
