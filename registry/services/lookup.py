@@ -188,19 +188,25 @@ class Current:
         return self.key_compromised_at is not None and self.received_at >= self.key_compromised_at
 
 
+#: What a lookup shows of one version: its issuer, the stored envelope and its receipt, and
+#: the key's compromise (if any).
+_VERSION_COLUMNS = (
+    Issuer.id,
+    Issuer.name,
+    Issuer.name_en,
+    Issuer.last_push_at,
+    RecordVersion.envelope,
+    RecordVersion.received_at,
+    RecordVersion.log_index,
+    RecordVersion.kid,
+    RecordVersion.flagged,
+    IssuerKey.compromised_at,
+)
+
 #: The lookup's one query: the current version of a number at each issuer that uses it.
 _CURRENT = Prepared(
     select(
-        Issuer.id,
-        Issuer.name,
-        Issuer.name_en,
-        Issuer.last_push_at,
-        RecordVersion.envelope,
-        RecordVersion.received_at,
-        RecordVersion.log_index,
-        RecordVersion.kid,
-        RecordVersion.flagged,
-        IssuerKey.compromised_at,
+        *_VERSION_COLUMNS,
         select(LogState.size).where(LogState.id == 1).scalar_subquery(),
     )
     .select_from(Certificate)
@@ -234,18 +240,7 @@ def issuer_info(session: Session, issuer_id: str) -> IssuerInfo:
 #: Every version of a number at every issuer that uses it, with the issuer and the key's
 #: compromise: what a certificate page or a full lookup shows, in one indexed query.
 _HISTORY = Prepared(
-    select(
-        Issuer.id,
-        Issuer.name,
-        Issuer.name_en,
-        Issuer.last_push_at,
-        RecordVersion.envelope,
-        RecordVersion.received_at,
-        RecordVersion.log_index,
-        RecordVersion.kid,
-        RecordVersion.flagged,
-        IssuerKey.compromised_at,
-    )
+    select(*_VERSION_COLUMNS)
     .select_from(Certificate)
     .join(
         RecordVersion,
