@@ -19,6 +19,7 @@ from registry.crypto.keys import PrivateKey
 from registry.log.note import NoteSigner
 from registry.settings import Settings, SettingsError
 from registry.store.db import make_engine, make_sessionmaker
+from registry.web.jsonprovider import OrjsonProvider
 from registry.web.rendered import Rendered, RenderedCache
 
 #: Top-level folders of the checkout that the app serves from.
@@ -89,8 +90,7 @@ def create_app(
         instance_path=str(settings.instance_path),
     )
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = OrjsonProvider(app)
     engine = make_engine(settings.database_url)
     log_key = load_log_key(settings)
     app.extensions["registry"] = Registry(

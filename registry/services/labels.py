@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from registry.crypto.scantoken import ScanToken, scan_url
 from registry.domain.record import Record
+from registry.fastjson import loads
 from registry.store.models import Certificate, RecordVersion
 from registry.store.prepared import Prepared
 
@@ -354,7 +354,7 @@ def label_content(session: Session, log_index: int, public_url: str) -> tuple[st
     ).scalar_one_or_none()
     if envelope is None:
         raise LabelNotFound(str(log_index))
-    parsed = json.loads(envelope)
+    parsed = loads(envelope)
     record = Record.from_json(parsed["record"])
     url = scan_url(public_url, ScanToken.from_text(parsed["qr"]))
     return url, Caption(record.certificate_number, record.tier, record.tier_def.code)

@@ -8,7 +8,6 @@ alone: the state table only finds rows fast.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 from registry.domain.calendar import end_of_day
 from registry.domain.record import Record
 from registry.domain.status import Status, derive_status, status_of, status_on
+from registry.fastjson import loads
 from registry.store.models import (
     Certificate,
     Issuer,
@@ -115,7 +115,7 @@ def _version_of(
     flagged: bool,
     compromised_at: dt.datetime | None,
 ) -> Version:
-    envelope = json.loads(stored)
+    envelope = loads(stored)
     return Version(
         record=Record.from_json(envelope["record"]),
         envelope=envelope,

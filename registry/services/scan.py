@@ -27,7 +27,6 @@ log index's bytes never change); the certificate is one indexed query.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -44,6 +43,7 @@ from registry.crypto.scantoken import ScanClaims, ScanToken
 from registry.domain.calendar import rfc3339
 from registry.domain.record import Record
 from registry.domain.status import Status, status_of
+from registry.fastjson import loads
 from registry.store.models import Certificate, Issuer, IssuerKey, RecordVersion, table_of
 from registry.store.prepared import Prepared
 from registry.store.scans import LabelReport, ScanCount
@@ -262,7 +262,7 @@ class ScanCache:
             found = self._records.get(log_index)
         if found is not None:
             return found
-        record = Record.from_json(json.loads(envelope)["record"])
+        record = Record.from_json(loads(envelope)["record"])
         with self._lock:
             self._records[log_index] = record
             while len(self._records) > self.size:

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from registry.app import db, registry
 from registry.domain.calendar import china_today, rfc3339
 from registry.domain.schemes import SCHEMES, scheme_by_id
 from registry.domain.status import Status, derive_status
 from registry.domain.uscc import USCCInvalid, validate_uscc
+from registry.fastjson import dumps_bytes, loads
 from registry.services import lookup
 from registry.web.errors import APIError
 from registry.web.log import certificate_inclusion
@@ -211,7 +211,7 @@ def get_certificate(number: str) -> Response:
     key = ("certificate", number, row.issuer.id, row.log_index, row.log_size, day)
     hit = state.rendered.get(key)
     if hit is None:
-        envelope = json.loads(row.envelope)
+        envelope = loads(row.envelope)
         raw = envelope["record"]
         status = derive_status(
             Status(raw["status"]), dt.date.fromisoformat(raw["expiry_date"]), day
@@ -231,7 +231,7 @@ def get_certificate(number: str) -> Response:
             "envelope": envelope,
         }
         hit = Rendered(
-            current_app.json.dumps(body).encode(),
+            dumps_bytes(body),
             etag_of(row.issuer.id, number, row.log_index, day, row.log_size),
         )
         state.rendered.put(key, hit)
