@@ -39,6 +39,17 @@ TIMEOUT_MS = 15_000
 HERE = Path(__file__).resolve().parent
 
 
+def no_horizontal_scroll(page: Page) -> None:
+    """The page fits the phone's width: a long word wraps rather than scrolling sideways.
+
+    Waits for the load event first: after a click that navigates, the new document can be
+    measured before its (cached) stylesheet applies, and an unstyled page is ~1100 pixels wide.
+    """
+    page.wait_for_load_state("load")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE_VIEWPORT["width"], f"{page.url} is {width}px wide"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # The hook sees the whole session's items, so mark only those collected from this directory.
     for item in items:

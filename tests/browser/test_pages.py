@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
-from tests.browser.conftest import PHONE_VIEWPORT
+from tests.browser.conftest import PHONE_VIEWPORT, no_horizontal_scroll
 from tests.live_server import serve
 
 # Browser tests run on one backend: the database is not what they test.
@@ -46,11 +46,6 @@ def base_url(app: Flask, client: FlaskClient, make_envelope: MakeEnvelope) -> It
     assert response.get_json()["accepted"] == 2
     with serve(app) as url:
         yield url
-
-
-def no_horizontal_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE_VIEWPORT["width"], f"{page.url} is {width}px wide"
 
 
 def csp_violations(page: Page) -> list[str]:

@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from registry.crypto.keys import PrivateKey
 from registry.crypto.scantoken import ScanToken, sign_token
-from tests.browser.conftest import PHONE_VIEWPORT
+from tests.browser.conftest import PHONE_VIEWPORT, no_horizontal_scroll
 from tests.live_server import serve
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -72,11 +72,6 @@ def labels(
             first["qr"][:-20],
             unpushed["qr"],
         )
-
-
-def no_horizontal_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE_VIEWPORT["width"], f"{page.url} is {width}px wide"
 
 
 def screenshot(page: Page, tmp_path: Path, name: str) -> None:
