@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from jinja2 import TemplateSyntaxError
 
 from registry.app import TEMPLATES
 from registry.web import i18n
@@ -155,3 +156,73 @@ def test_pages_get_translations_bound_to_the_request_language(app: Flask, langua
         assert callable(pick)
         assert pick("中文", "English") == i18n.pick("中文", "English")
         assert pick("中文", None) == "中文"
+
+
+# --- templates compiled once per language ----------------------------------------------------
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+@pytest.mark.parametrize("template", TEMPLATE_FILES, ids=lambda p: p.name)
+def test_every_template_compiles_in_every_language(
+    app: Flask, template: Path, language: str
+) -> None:
+    with app.test_request_context(f"/?lang={language}"):
+        compiled = app.jinja_env.get_template(template.name)
+        assert compiled.environment.page_language == language  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_fixed_texts_become_static_output(app: Flask, language: str) -> None:
+    """``_("msgid")``, ``locale()`` and ``html_lang()`` are constants in the compiled code."""
+    environment = app.jinja_env.by_language[language]  # type: ignore[attr-defined]
+    code = environment.compile(
+        '<html lang="{{ html_lang() }}">{{ locale() }}|{{ _("base.skip_to_content") }}',
+        raw=True,
+    )
+    column = i18n.LANGUAGES.index(language)
+    text = i18n.CATALOGUE["base.skip_to_content"][column]
+    assert f'<html lang="{i18n.HTML_LANG[language]}">{language}|{text}' in code
+    assert "context.call" not in code
+
+
+def test_folded_texts_are_escaped(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    catalogue = {**i18n.CATALOGUE, "test.markup": ("<b>甲 & 乙</b>", "<i>A & B</i>")}
+    monkeypatch.setattr(i18n, "CATALOGUE", catalogue)
+    for language, expected in [
+        ("zh", "&lt;b&gt;甲 &amp; 乙&lt;/b&gt;"),
+        ("en", "&lt;i&gt;A &amp; B"),
+    ]:
+        environment = app.jinja_env.by_language[language]  # type: ignore[attr-defined]
+        rendered = environment.from_string('{{ _("test.markup") }}').render()
+        assert rendered.startswith(expected)
+
+
+def test_only_calls_of_the_global_are_folded(app: Flask) -> None:
+    """``x._("…")`` is somebody else's method, and ``_`` with values is formatted at render."""
+
+    class Other:
+        def _(self, text: str) -> str:
+            return f"other:{text}"
+
+    with app.test_request_context("/?lang=en"):
+        app.update_template_context(context := {})
+        template = app.jinja_env.get_template("base.html").environment.from_string(
+            '{{ other._("base.skip_to_content") }}|{{ _("cert.reason", reason="x") }}'
+        )
+        assert template.render(other=Other(), **context) == ("other:base.skip_to_content|Reason: x")
+
+
+def test_an_unknown_msgid_fails_when_the_template_compiles(app: Flask) -> None:
+    with pytest.raises(TemplateSyntaxError, match=r"nowhere\.to_be_found"):
+        app.jinja_env.from_string('<p>{{ _("nowhere.to_be_found") }}</p>')
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_a_page_extends_and_imports_in_its_own_language(app: Flask, language: str) -> None:
+    """home.html extends base.html (the footer) and imports a macro (the search form)."""
+    column = i18n.LANGUAGES.index(language)
+    other = i18n.LANGUAGES[1 - column]
+    html = app.test_client().get(f"/?lang={language}").get_data(as_text=True)
+    for msgid in ("home.search_button", "base.footer_note", "home.title"):
+        assert i18n.CATALOGUE[msgid][column] in html
+        assert i18n.CATALOGUE[msgid][1 - column] not in html, (msgid, other)
