@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -310,7 +310,7 @@ def check(
             Verdict.COUNTERFEIT, code, _COUNTERFEIT_MESSAGES[code], text, token.claims, key=key
         )
     warning = key.compromised_at is not None
-    rows = _CURRENT.all(session, issuer=claims.issuer, number=claims.certificate_number)
+    rows = _CURRENT.all(_reader(session), issuer=claims.issuer, number=claims.certificate_number)
     if not rows:
         return ScanResult(
             Verdict.NOT_FOUND,
@@ -341,6 +341,16 @@ def check(
             *found,
         )
     return ScanResult(Verdict.GENUINE, "Genuine", "genuine and valid", text, *found)
+
+
+def _reader(session: Session) -> Session | Engine:
+    """Where the check's one read runs: on a pooled connection of its own while ``session`` has
+    no transaction open (the usual scan, keys cached: no Session bookkeeping, about 0.1 ms),
+    else in the session's transaction, so one check sees one state of the database."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and not session.in_transaction():
+        return bind
+    return session
 
 
 def _mismatches(
