@@ -351,6 +351,9 @@ def run(
                 row.datasette = measure(
                     ds.base_url, "datasette " + endpoint.name, endpoint.datasette, False
                 )
+                busy = ds.wait_idle()
+                if busy > 2:
+                    echo(f"  (datasette went on working for {busy:.0f} s after its run)")
             echo(f"  {endpoint.name}: {row.result.rate:,.0f} req/s")
         hello_last = measure(hello.base_url, "hello", ["/"], False)
 
