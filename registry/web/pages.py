@@ -8,7 +8,11 @@ without JavaScript and is cacheable for a minute (:data:`PAGE_MAX_AGE`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request
@@ -20,8 +24,14 @@ from registry.domain.schemes import SCHEMES, find_scheme
 from registry.domain.status import Status
 from registry.domain.uscc import USCCInvalid, validate_uscc
 from registry.services import lookup
-from registry.services.search import SearchError, SearchQuery, SearchResult, search
-from registry.web.i18n import gettext
+from registry.services.search import (
+    OrganisationHit,
+    SearchError,
+    SearchQuery,
+    SearchResult,
+    search,
+)
+from registry.web.i18n import PICKERS, TRANSLATORS, gettext, locale
 from registry.web.limits import search_limit
 
 bp = Blueprint("pages", __name__)
@@ -95,8 +105,7 @@ def search_results() -> ResponseReturnValue:
     context: dict[str, object] = {
         "query": query,
         "filtered": any(filters.values()),
-        "statuses": list(Status),
-        "schemes": SCHEMES,
+        "options": filter_options(locale()),
         "issuers": lookup.publishers(registry().engine),
         "result": None,
         "next_url": None,
@@ -116,7 +125,111 @@ def search_results() -> ResponseReturnValue:
         kept = [(k, v) for k, v in args.items(multi=True) if k != "cursor"]
         context["next_url"] = f"/search?{urlencode([*kept, ('cursor', result.next_cursor)])}"
     context["result"] = result
+    context["groups"] = _result_lines(result, locale())
     return render_template("search.html", **context)
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """The search form's choices as ``(value, label)`` pairs in one language; tiers grouped
+    under their scheme's label."""
+
+    statuses: tuple[tuple[str, str], ...]
+    schemes: tuple[tuple[str, str], ...]
+    tiers: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+
+@functools.cache
+def filter_options(language: str) -> FilterOptions:
+    """The form's fixed choices in ``language``, built once (they are data, not per request)."""
+    choose = PICKERS[language]
+    return FilterOptions(
+        statuses=tuple((s.value, choose(s.label_zh, s.label_en)) for s in Status),
+        schemes=tuple(
+            (scheme.id, f"{choose(scheme.name_zh, scheme.name_en)} {scheme.standard}")
+            for scheme in SCHEMES
+        ),
+        tiers=tuple(
+            (
+                choose(scheme.name_zh, scheme.name_en),
+                tuple((tier.name, choose(tier.name, tier.name_en)) for tier in scheme.tiers),
+            )
+            for scheme in SCHEMES
+        ),
+    )
+
+
+class HitLine(NamedTuple):
+    """A certificate in the search results, its texts already in the page's language."""
+
+    href: str
+    number: str
+    status: str
+    status_label: str
+    detail: str
+
+
+def _result_lines(
+    result: SearchResult, language: str
+) -> list[tuple[OrganisationHit, list[HitLine]]]:
+    """Each organisation found with its certificates as lines of text, built in Python: about
+    25 certificates a page, each several Jinja calls otherwise."""
+    translate, choose = TRANSLATORS[language], PICKERS[language]
+    kinds = _scheme_and_tier_labels(language)
+    statuses = _status_labels(language)
+    groups = []
+    for org in result.groups:
+        lines = []
+        for hit in org.certificates:
+            kind = kinds.get((hit.scheme, hit.tier)) or _kind(hit.scheme, hit.tier, choose)
+            expiry = translate("cert.expiry_date", date=iso_day(hit.expiry_date))
+            number, issuer = hit.certificate_number, hit.issuer_id
+            lines.append(
+                HitLine(
+                    f"/c/{_path_part(number)}?issuer={_path_part(issuer)}",
+                    number,
+                    hit.status.value,
+                    statuses[hit.status],
+                    f"{kind} · {expiry}",
+                )
+            )
+        groups.append((org, lines))
+    return groups
+
+
+#: What needs no percent-encoding in a URL path or query value (certificate numbers, issuer ids).
+_URL_SAFE = re.compile(r"[A-Za-z0-9._~-]*")
+
+
+def _path_part(text: str) -> str:
+    return text if _URL_SAFE.fullmatch(text) else quote(text)
+
+
+def _kind(scheme_id: str, tier_name: str, choose: Callable[[str, str | None], str]) -> str:
+    """``"scheme · tier"`` for a pair the schemes do not list: as much of it as is known."""
+    scheme = find_scheme(scheme_id)
+    tier = scheme.tier_named(tier_name) if scheme else None
+    label = choose(tier_name, tier.name_en if tier else None)
+    return f"{choose(scheme.name_zh, scheme.name_en)} · {label}" if scheme else label
+
+
+@functools.cache
+def _scheme_and_tier_labels(language: str) -> dict[tuple[str, str], str]:
+    """``"scheme · tier"`` in ``language`` for every known (scheme id, tier name)."""
+    choose = PICKERS[language]
+    return {
+        (scheme.id, tier.name): (
+            f"{choose(scheme.name_zh, scheme.name_en)} · {choose(tier.name, tier.name_en)}"
+        )
+        for scheme in SCHEMES
+        for tier in scheme.tiers
+    }
+
+
+@functools.cache
+def _status_labels(language: str) -> dict[Status, str]:
+    choose = PICKERS[language]
+    return {status: choose(status.label_zh, status.label_en) for status in Status}
 
 
 def _single_certificate(result: SearchResult) -> tuple[str, str] | None:

@@ -14,7 +14,10 @@ from werkzeug.test import TestResponse
 from registry.app import Registry
 from registry.client import Signer
 from registry.crypto.keys import PrivateKey
+from registry.domain.schemes import SCHEMES
+from registry.domain.status import Status
 from registry.services.issuers import mark_compromised, register_issuer
+from registry.web.pages import filter_options
 from tests.conftest import ISSUER_ID, Clock, record_json
 
 MakeEnvelope = Callable[..., dict[str, Any]]
@@ -538,6 +541,31 @@ def test_filters_narrow_the_results_and_stay_selected(
     assert '<option value="suspended" selected>' in html
     assert '<details class="filters" open>' in html
     assert f">{NUMBER}<" in page(client, "/search?q=海川&status=valid&scheme=after-sales-service")
+
+
+def test_the_filter_choices_are_every_status_scheme_and_tier_in_each_language() -> None:
+    zh, en = filter_options("zh"), filter_options("en")
+    assert [value for value, _ in zh.statuses] == [status.value for status in Status]
+    assert dict(zh.statuses)["suspended"] == "暂停"
+    assert dict(en.statuses)["suspended"] == "Suspended"
+    assert [value for value, _ in en.schemes] == [scheme.id for scheme in SCHEMES]
+    assert [[v for v, _ in tiers] for _, tiers in en.tiers] == [
+        [tier.name for tier in scheme.tiers] for scheme in SCHEMES
+    ]
+    assert "Five-star" in dict(en.tiers[0][1]).values()
+    assert "五星级" in dict(zh.tiers[0][1]).values()
+
+
+def test_result_lines_are_in_the_page_language(
+    client: FlaskClient, make_envelope: MakeEnvelope
+) -> None:
+    push(client, make_envelope())
+    html = page(client, "/search?q=海川&lang=en")
+    line = re.search(
+        r'<a href="/c/([^"]+)">([^<]+)</a>\s*<span class="tag tag--(\w+)">([^<]+)</span>', html
+    )
+    assert line is not None
+    assert line.groups() == (f"{NUMBER}?issuer={ISSUER_ID}", NUMBER, "valid", "Valid")
 
 
 def test_results_come_a_page_at_a_time(client: FlaskClient, make_envelope: MakeEnvelope) -> None:
