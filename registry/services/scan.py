@@ -344,9 +344,10 @@ def check(
 
 
 def _reader(session: Session) -> Session | Engine:
-    """Where the check's one read runs: on a pooled connection of its own while ``session`` has
-    no transaction open (the usual scan, keys cached: no Session bookkeeping, about 0.1 ms),
-    else in the session's transaction, so one check sees one state of the database."""
+    """Where the check's current-version read runs: on a pooled connection of its own while
+    ``session`` has no transaction open (the usual scan, keys cached: no Session bookkeeping,
+    about 0.1 ms), else in the session's transaction, begun by an earlier read of this check (a
+    key-cache miss) or by the caller's own statements."""
     bind = session.get_bind()
     if isinstance(bind, Engine) and not session.in_transaction():
         return bind
