@@ -182,6 +182,26 @@ def signer(state: Registry, issuer_key: PrivateKey, clock: Clock) -> Signer:
     return Signer(issuer_key)
 
 
+SECOND_ISSUER_ID = "CNCA-R-2010-007"
+
+
+@pytest.fixture
+def second_signer(state: Registry, clock: Clock) -> Signer:
+    """A second issuer, registered a day before the clock's now: for numbers two issuers use."""
+    key = PrivateKey.from_seed(b"issuer-two-seed-for-tests-000002")
+    with state.sessions() as session:
+        register_issuer(
+            session,
+            SECOND_ISSUER_ID,
+            "另一认证机构",
+            None,
+            key.public_key,
+            clock.now - dt.timedelta(days=1),
+        )
+        session.commit()
+    return Signer(key)
+
+
 def record_json(**changes: Any) -> dict[str, Any]:
     """A valid after-sales-service record; keyword arguments replace top-level fields."""
     record: dict[str, Any] = {

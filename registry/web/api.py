@@ -10,18 +10,20 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from registry.app import db, registry
+from registry.app import Registry, db, registry
 from registry.domain.calendar import china_today, rfc3339
 from registry.domain.schemes import SCHEMES, scheme_by_id
 from registry.domain.status import Status, derive_status
 from registry.domain.uscc import USCCInvalid, validate_uscc
 from registry.fastjson import dumps_bytes, loads
 from registry.services import lookup
+from registry.web import fastpath
 from registry.web.errors import APIError
 from registry.web.log import certificate_inclusion
 from registry.web.rendered import Rendered
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PREFIX = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
 #: Lookups change when an issuer pushes; a minute of caching keeps load off the database
 #: without showing stale answers for long.
@@ -188,25 +190,44 @@ def conditional(response: Response, etag: str, max_age: int = LOOKUP_MAX_AGE) ->
 def get_certificate(number: str) -> Response:
     """A certificate's current state; with ``?at=YYYY-MM-DD`` also its status on that day.
 
-    The hottest public endpoint, so it takes the short way: one prepared query
-    (:func:`registry.services.lookup.current_versions`), the answer rendered from the stored
-    signed record, and the rendered bytes reused for up to a minute while nothing they depend
-    on has changed (the key holds the log size, which grows with every push and key event).
+    The plain form (no ``at`` or ``proof``) is the hottest public request: see
+    :func:`current_certificate`, which :func:`lookup_fast_path` also answers it with.
     """
     args = request.args
     if "at" in args or "proof" in args:
         return _render_certificate(number)  # needs the history or a proof: the full path
-    state = registry()
+    try:
+        hit = current_certificate(
+            registry(), number, (args.get("issuer") or None) if args else None
+        )
+    except lookup.CertificateNotFound as exc:
+        raise not_found(number) from exc
+    except lookup.AmbiguousNumber as exc:
+        raise ambiguous(number, exc.issuers) from exc
+    return json_answer(hit)
+
+
+def current_certificate(state: Registry, number: str, issuer: str | None) -> Rendered:
+    """The rendered answer to ``GET /api/v1/certificates/<number>[?issuer=]``.
+
+    It takes the short way: one prepared query (:func:`registry.services.lookup.current_versions`),
+    the answer rendered from the stored signed record, and the rendered bytes reused for up to
+    a minute while nothing they depend on has changed (the key holds the log size, which grows
+    with every push and key event).
+
+    Raises:
+        lookup.CertificateNotFound: no issuer uses ``number`` (or not ``issuer``).
+        lookup.AmbiguousNumber: several issuers use it and ``issuer`` is None.
+    """
     now = state.clock()
     day = china_today(now)
-    issuer = (args.get("issuer") or None) if args else None
     rows = lookup.current_versions(state.engine, number)
     if issuer is not None:
         rows = [row for row in rows if row.issuer.id == issuer]
     if not rows:
-        raise not_found(number)
+        raise lookup.CertificateNotFound(number)
     if len(rows) > 1:
-        raise ambiguous(number, [row.issuer.id for row in rows])
+        raise lookup.AmbiguousNumber(number, [row.issuer.id for row in rows])
     (row,) = rows
     key = ("certificate", number, row.issuer.id, row.log_index, row.log_size, day)
     hit = state.rendered.get(key)
@@ -235,7 +256,7 @@ def get_certificate(number: str) -> Response:
             etag_of(row.issuer.id, number, row.log_index, day, row.log_size),
         )
         state.rendered.put(key, hit)
-    return json_answer(hit)
+    return hit
 
 
 def etag_of(*parts: object) -> str:
@@ -402,9 +423,38 @@ def get_issuers() -> Response:
     )
 
 
+#: The public read API is open to every origin; clients may read its validators and limits.
+CORS_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", "ETag, Retry-After"),
+)
+
+
 @bp.after_request
 def _cors(response: Response) -> Response:
     if request.method in ("GET", "HEAD", "OPTIONS"):
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After"
+        response.headers.extend(CORS_HEADERS)
     return response
+
+
+def lookup_fast_path(state: Registry) -> fastpath.Handler:
+    """Answers ``GET /api/v1/certificates/<number>`` as :func:`get_certificate` does, for
+    :class:`registry.web.fastpath.FastPaths`."""
+    prefix = PREFIX + "/certificates/"
+
+    def answer(path: str) -> fastpath.Answer | None:
+        number = fastpath.segment_after(path, prefix)
+        if number is None:
+            return None
+        try:
+            hit = current_certificate(state, number, None)
+        except LookupError:  # unknown or ambiguous: the view's 404 or 409
+            return None
+        return hit.body, (
+            ("Content-Type", "application/json"),
+            ("ETag", f'"{hit.etag}"'),
+            ("Cache-Control", f"public, max-age={LOOKUP_MAX_AGE}"),
+            *CORS_HEADERS,
+        )
+
+    return answer

@@ -14,6 +14,7 @@ from registry.web import (
     api,
     checks,
     errors,
+    fastpath,
     i18n,
     ingest,
     limits,
@@ -33,7 +34,8 @@ CONTENT_SECURITY_POLICY = (
 
 
 def init_app(app: Flask) -> None:
-    """Attach blueprints, error handlers and the security headers (WSGI middleware)."""
+    """Attach blueprints, error handlers, the fast paths and the security headers (WSGI
+    middleware)."""
     errors.init_app(app)
     i18n.init_app(app)
     app.register_blueprint(ingest.bp)
@@ -45,7 +47,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(search.bp)
     app.register_blueprint(wellknown.bp)
     scan.init_app(app)
-    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
+    hot = [api.lookup_fast_path(app.extensions["registry"]), scan.image_fast_path(app)]
+    app.wsgi_app = SecurityHeaders(  # type: ignore[method-assign]
+        fastpath.FastPaths(app.wsgi_app, hot)
+    )
     limits.init_app(app)  # last: it limits the views marked @search_limit in every blueprint
     scan.limit_reports(app)  # after limits: it uses the app's limiter
 

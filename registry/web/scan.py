@@ -29,7 +29,7 @@ from registry.domain.schemes import SCHEMES, Scheme, Tier
 from registry.services import labels, scan
 from registry.services.issuers import KeyEventRejected, key_unusable, parse_iso
 from registry.store.models import IssuerKey
-from registry.web import limits
+from registry.web import fastpath, limits
 from registry.web.errors import APIError
 from registry.web.rendered import RenderedCache
 
@@ -302,6 +302,38 @@ def _render_image(
         # An SVG opened directly is a document: forbid it any script or foreign resource.
         headers.append(("Content-Security-Policy", "default-src 'none'"))
     return ImageAnswer(data, etag, tuple(headers))
+
+
+#: The image routes below by file name: (kind, with the label caption).
+IMAGE_FILES = {
+    "qr.svg": (labels.SVG, False),
+    "qr.png": (labels.PNG, False),
+    "label.svg": (labels.SVG, True),
+    "label.png": (labels.PNG, True),
+}
+
+
+def image_fast_path(app: Flask) -> fastpath.Handler:
+    """Answers a plain image request (``/c/<number>/qr.png`` and the others, no parameters)
+    that :func:`_image` answered in the last :data:`IMAGE_ANSWER_TTL` seconds, from the same
+    cache, for :class:`registry.web.fastpath.FastPaths`. A miss goes to the view."""
+    answers = app.extensions["scan"].answers
+
+    def answer(path: str) -> fastpath.Answer | None:
+        if not path.startswith("/c/"):
+            return None
+        name = path[path.rfind("/") + 1 :]
+        image = IMAGE_FILES.get(name)
+        number = fastpath.segment_after(path, "/c/", "/" + name)
+        if image is None or number is None:
+            return None
+        kind, label = image
+        found = answers.get(
+            (number, kind, label, labels.DEFAULT_SIZE, labels.DEFAULT_MARGIN, None, None)
+        )
+        return None if found is None else (found.body, found.headers)
+
+    return answer
 
 
 @bp.get("/c/<number>/qr.svg")

@@ -11,8 +11,6 @@ from flask.testing import FlaskClient
 
 from registry.app import Registry
 from registry.client import Signer
-from registry.crypto.keys import PrivateKey
-from registry.services.issuers import register_issuer
 from tests.conftest import Clock, record_json
 
 MakeEnvelope = Callable[..., dict[str, Any]]
@@ -134,21 +132,10 @@ def test_not_found_is_honest_about_publishers(
 
 
 def test_same_number_from_two_issuers_needs_issuer(
-    client: FlaskClient, make_envelope: MakeEnvelope, state: Registry, clock: Clock
+    client: FlaskClient, make_envelope: MakeEnvelope, second_signer: Signer
 ) -> None:
     push(client, make_envelope())
-    other = PrivateKey.from_seed(b"issuer-two-seed-for-tests-000002")
-    with state.sessions() as session:
-        register_issuer(
-            session,
-            "CNCA-R-2010-007",
-            "另一认证机构",
-            None,
-            other.public_key,
-            clock.now - dt.timedelta(days=1),
-        )
-        session.commit()
-    push(client, Signer(other).envelope(record_json(issuer="CNCA-R-2010-007")))
+    push(client, second_signer.envelope(record_json(issuer="CNCA-R-2010-007")))
     response = client.get(f"/api/v1/certificates/{NUMBER}")
     assert response.status_code == 409
     assert response.get_json()["error"]["details"]["issuers"] == [
