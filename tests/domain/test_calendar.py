@@ -31,3 +31,18 @@ def test_rfc3339_is_utc_whole_seconds_with_z() -> None:
     beijing = dt.timezone(dt.timedelta(hours=8))
     moment = dt.datetime(2026, 3, 1, 16, 0, 5, 999_999, tzinfo=beijing)
     assert rfc3339(moment) == "2026-03-01T08:00:05Z"
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2026, 3, 1, 8, 0, 5, tzinfo=UTC),
+        dt.datetime(1999, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC),
+        dt.datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC),
+        dt.datetime(2026, 1, 1, 7, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+        dt.datetime(2026, 6, 30, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5, minutes=-30))),
+    ],
+)
+def test_rfc3339_agrees_with_isoformat(moment: dt.datetime) -> None:
+    utc = moment.astimezone(UTC).replace(microsecond=0)
+    assert rfc3339(moment) == utc.isoformat().replace("+00:00", "Z")
