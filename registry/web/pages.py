@@ -114,8 +114,7 @@ def search_results() -> ResponseReturnValue:
     if not query.text:
         return render_template("search.html", **context)
     try:
-        state = registry()
-        result = search(state.engine, query, china_today(state.clock()))
+        result = search(db(), query, china_today(registry().clock()))
     except SearchError as exc:
         return render_template("search.html", error=exc, **context), 400
     single = _single_certificate(result)

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from registry.app import registry
+from registry.app import db, registry
 from registry.domain.calendar import china_today
 from registry.services.search import (
     MAX_LIMIT,
@@ -47,8 +47,7 @@ def get_search() -> Response:
         limit=_limit(args.get("limit")),
     )
     try:
-        state = registry()
-        result = search(state.engine, query, china_today(state.clock()))
+        result = search(db(), query, china_today(registry().clock()))
     except SearchError as exc:
         raise APIError(400, exc.code, exc.message) from exc
     response = jsonify(result_json(query.text.strip(), result))

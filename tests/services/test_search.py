@@ -150,14 +150,6 @@ def names(result: SearchResult) -> list[str]:
 
 
 @pytest.mark.usefixtures("catalogue")
-@pytest.mark.parametrize("text", ["华", "华信物流", "不存在的公司", "91110000", "CQC"])
-def test_a_search_on_the_engine_answers_as_one_in_a_session(
-    state: Registry, session: Session, text: str
-) -> None:
-    assert search(state.engine, SearchQuery(text), TODAY) == find(session, text)
-
-
-@pytest.mark.usefixtures("catalogue")
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
