@@ -171,15 +171,18 @@ def cached(response: Response, *parts: object, max_age: int = LOOKUP_MAX_AGE) ->
     return conditional(response, etag_of(*parts), max_age)
 
 
+def cache_headers(etag: str, max_age: int) -> tuple[tuple[str, str], ...]:
+    """A strong ETag and a public Cache-Control of ``max_age`` seconds."""
+    return (("ETag", f'"{etag}"'), ("Cache-Control", f"public, max-age={max_age}"))
+
+
 def conditional(response: Response, etag: str, max_age: int = LOOKUP_MAX_AGE) -> Response:
     """Set ``etag`` and a public Cache-Control on ``response``; 304 when the client has it.
 
     Werkzeug's ``make_conditional`` is only needed (and only paid for) when the request is
     conditional; the WSGI environ says so without building the request's header map.
     """
-    headers = response.headers
-    headers["ETag"] = f'"{etag}"'
-    headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.headers.update(cache_headers(etag, max_age))
     environ = request.environ
     if "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
         response.make_conditional(request)
@@ -452,8 +455,7 @@ def lookup_fast_path(state: Registry) -> fastpath.Handler:
             return None
         return hit.body, (
             ("Content-Type", "application/json"),
-            ("ETag", f'"{hit.etag}"'),
-            ("Cache-Control", f"public, max-age={LOOKUP_MAX_AGE}"),
+            *cache_headers(hit.etag, LOOKUP_MAX_AGE),
             *CORS_HEADERS,
         )
 

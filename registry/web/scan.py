@@ -214,6 +214,19 @@ def _int_arg(args: MultiDict[str, str], name: str, default: int) -> int:
     return int(text)
 
 
+def _answer_key(
+    number: str,
+    kind: str,
+    label: bool,
+    size: int = labels.DEFAULT_SIZE,
+    margin: int = labels.DEFAULT_MARGIN,
+    version: int | None = None,
+    issuer: str | None = None,
+) -> tuple[object, ...]:
+    """The key of an image request in the answer cache (the defaults: no parameters)."""
+    return (number, kind, label, size, margin, version, issuer)
+
+
 def _image(number: str, kind: str, label: bool) -> Response:
     """A QR image or label: from this process's memory when it answered the same request in
     the last :data:`IMAGE_ANSWER_TTL` seconds, else from the database (which version is
@@ -231,7 +244,7 @@ def _image(number: str, kind: str, label: bool) -> Response:
     version_number = _int_arg(args, "v", 0) if version else None
     issuer = (args.get("issuer") or None) if args else None
     answers = _state().answers
-    key = (number, kind, label, size, margin, version_number, issuer)
+    key = _answer_key(number, kind, label, size, margin, version_number, issuer)
     answer = answers.get(key)
     if answer is None:
         answer = _render_image(number, kind, label, size, margin, version_number, issuer)
@@ -327,10 +340,7 @@ def image_fast_path(app: Flask) -> fastpath.Handler:
         number = fastpath.segment_after(path, "/c/", "/" + name)
         if image is None or number is None:
             return None
-        kind, label = image
-        found = answers.get(
-            (number, kind, label, labels.DEFAULT_SIZE, labels.DEFAULT_MARGIN, None, None)
-        )
+        found = answers.get(_answer_key(number, *image))
         return None if found is None else (found.body, found.headers)
 
     return answer
@@ -339,25 +349,25 @@ def image_fast_path(app: Flask) -> fastpath.Handler:
 @bp.get("/c/<number>/qr.svg")
 def qr_svg(number: str) -> Response:
     """The QR code of the certificate's current record (``?v=`` a named version), as SVG."""
-    return _image(number, labels.SVG, label=False)
+    return _image(number, *IMAGE_FILES["qr.svg"])
 
 
 @bp.get("/c/<number>/qr.png")
 def qr_png(number: str) -> Response:
     """As :func:`qr_svg`, as a PNG at 300 dpi."""
-    return _image(number, labels.PNG, label=False)
+    return _image(number, *IMAGE_FILES["qr.png"])
 
 
 @bp.get("/c/<number>/label.svg")
 def label_svg(number: str) -> Response:
     """The QR code with the certificate number and tier printed under it, as SVG."""
-    return _image(number, labels.SVG, label=True)
+    return _image(number, *IMAGE_FILES["label.svg"])
 
 
 @bp.get("/c/<number>/label.png")
 def label_png(number: str) -> Response:
     """As :func:`label_svg`, as a PNG at 300 dpi."""
-    return _image(number, labels.PNG, label=True)
+    return _image(number, *IMAGE_FILES["label.png"])
 
 
 # --- the issuers' API ----------------------------------------------------------------------
