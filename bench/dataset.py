@@ -277,7 +277,9 @@ def stopped_load(db: Path) -> tuple[int, dt.datetime] | None:
     connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         count = connection.execute("SELECT count(*) FROM record").fetchone()[0]
-        first = connection.execute("SELECT received_at FROM record ORDER BY id LIMIT 1").fetchone()
+        first = connection.execute(
+            "SELECT received_at FROM record ORDER BY log_index LIMIT 1"
+        ).fetchone()
     except sqlite3.OperationalError:  # no record table: not a registry database
         return None
     finally:
@@ -327,8 +329,10 @@ def _skip_loaded(stream: Iterator[dict[str, Any]], done: int, sessions: Any) -> 
     """
     columns = (RecordVersion.issuer_id, RecordVersion.certificate_number, RecordVersion.version)
     with sessions() as session:
-        first = session.execute(select(*columns).order_by(RecordVersion.id).limit(1)).one()
-        last = session.execute(select(*columns).order_by(RecordVersion.id.desc()).limit(1)).one()
+        first = session.execute(select(*columns).order_by(RecordVersion.log_index).limit(1)).one()
+        last = session.execute(
+            select(*columns).order_by(RecordVersion.log_index.desc()).limit(1)
+        ).one()
     stored = {0: tuple(first), done - 1: tuple(last)}
     generated: dict[int, tuple[object, ...]] = {}
     for position, record in enumerate(islice(stream, done)):

@@ -71,7 +71,7 @@ def _rows(db: Path) -> dict[str, list[tuple[object, ...]]]:
         return {
             "record": connection.execute(
                 "SELECT issuer_id, certificate_number, version, envelope, log_index, status"
-                " FROM record ORDER BY id"
+                " FROM record ORDER BY log_index"
             ).fetchall(),
             "certificate": connection.execute(
                 "SELECT issuer_id, certificate_number, version, log_index, uscc, status"

@@ -100,7 +100,6 @@ class RecordVersion(Base):
     __tablename__ = "record"
     __table_args__ = (UniqueConstraint("issuer_id", "certificate_number", "version"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     issuer_id: Mapped[str] = mapped_column(ForeignKey("issuer.id"))
     certificate_number: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
@@ -109,7 +108,11 @@ class RecordVersion(Base):
     record_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     kid: Mapped[str] = mapped_column(ForeignKey("issuer_key.kid"), index=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    log_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    #: The key: the version's place in the transparency log, assigned once under the sequencer
+    #: lock. On SQLite it is the rowid, so a join from ``certificate.log_index`` is one search.
+    log_index: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     status: Mapped[str] = mapped_column(String(16))
     effective_from: Mapped[dt.date] = mapped_column(Date)
     #: Set when the signing key was later marked compromised from a time before receipt.
@@ -131,7 +134,7 @@ class Certificate(Base):
     certificate_number: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
     #: The log index of the record version this state comes from.
-    log_index: Mapped[int] = mapped_column(ForeignKey("record.log_index"))
+    log_index: Mapped[int] = mapped_column(BigInteger, ForeignKey("record.log_index"))
     organisation_name: Mapped[str] = mapped_column(String(200))
     uscc: Mapped[str] = mapped_column(String(18))
     scheme: Mapped[str] = mapped_column(String(40))

@@ -6,6 +6,7 @@ The app factory never migrates (STYLE rule 1); the CLI and the test fixtures cal
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -26,10 +27,49 @@ def alembic_config() -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database behind ``engine`` to ``revision`` (default: the newest)."""
+    _migrate(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database behind ``engine`` back to ``revision``."""
+    _migrate(engine, command.downgrade, revision)
+
+
+def _migrate(engine: Engine, action: Callable[[Config, str], None], revision: str) -> None:
+    """Run ``action`` to ``revision`` in one transaction.
+
+    On SQLite this follows SQLite's procedure for schema changes that rebuild a table
+    (https://sqlite.org/lang_altertable.html#otheralter): foreign keys are not enforced while
+    the migrations run (dropping a referenced table would fail on its references before the
+    rebuilt one takes its name), every reference is checked before the commit, and an explicit
+    ``BEGIN`` puts the DDL in the transaction too (the driver begins one only before DML).
+    """
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        try:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                if connection.exec_driver_sql("PRAGMA foreign_keys").scalar():
+                    raise MigrationError("foreign keys stayed on (a transaction was open)")
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            config.attributes["connection"] = connection
+            action(config, revision)
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise MigrationError(f"the migration broke references: {broken[:5]}")
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+
+
+class MigrationError(RuntimeError):
+    """A migration left the database inconsistent; it was rolled back."""
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, Row, text
+from sqlalchemy.exc import IntegrityError
 
 import registry.store.receipts
 import registry.store.scans
 import registry.store.search
+from registry.app import Registry
+from registry.services import lookup
 from registry.store import schema
 from registry.store.db import make_engine
 from registry.store.models import Base
@@ -41,3 +51,69 @@ def test_migrations_build_the_models_schema(database_url: str) -> None:
         assert differences == []
     finally:
         engine.dispose()
+
+
+#: What revision 0006 (records keyed by log index) must carry over, row for row.
+_RECORDS = text(
+    "SELECT log_index, issuer_id, certificate_number, version, envelope, record_hash, kid,"
+    " received_at, status, effective_from, flagged FROM record ORDER BY log_index"
+)
+_CURRENT = text(
+    "SELECT c.certificate_number, r.version, r.log_index FROM certificate c"
+    " JOIN record r ON r.log_index = c.log_index ORDER BY c.certificate_number"
+)
+
+
+def _contents(engine: Engine) -> tuple[list[Row[Any]], list[Row[Any]]]:
+    with engine.connect() as connection:
+        return list(connection.execute(_RECORDS)), list(connection.execute(_CURRENT))
+
+
+def test_rekeying_records_by_log_index_keeps_every_row_both_ways(
+    state: Registry, client: FlaskClient, make_envelope: Callable[..., dict[str, Any]]
+) -> None:
+    suspended = {"status": "suspended", "status_reason": "监督审核不合格"}
+    pushed = [
+        make_envelope(),
+        make_envelope(version=2, status_effective_date="2026-02-20", **suspended),
+    ]
+    pushed.append(make_envelope(certificate_number="CQC-ASS-2024-000124"))
+    assert client.post("/api/v1/records", json=pushed).get_json()["accepted"] == 3
+    engine = state.engine
+    before = _contents(engine)
+    assert [tuple(row)[1] for row in before[1]] == [2, 1]  # current versions: 000123 v2, 000124 v1
+
+    schema.downgrade(engine, "0005")
+    assert _contents(engine) == before
+    with engine.connect() as connection:
+        ids = connection.execute(text("SELECT id FROM record ORDER BY log_index")).scalars()
+        assert len(set(ids)) == 3  # the surrogate key is back, one per row
+
+    schema.upgrade(engine)
+    assert _contents(engine) == before
+    assert schema.current_revision(engine) == schema.head_revision()
+    # The certificate still references its record.
+    with engine.connect() as connection, pytest.raises(IntegrityError):
+        connection.execute(text("UPDATE certificate SET log_index = 999"))
+    # And the app writes and reads through the new key.
+    again = client.post("/api/v1/records", json=[make_envelope(version=3, status="valid")])
+    assert again.get_json()["accepted"] == 1
+    current = client.get("/api/v1/certificates/CQC-ASS-2024-000123").get_json()
+    assert current["version"] == 3
+
+
+def test_the_lookup_reaches_the_record_by_its_rowid(tmp_path: Path) -> None:
+    """The lookup's one query joins certificate to record on the record's key: on SQLite one
+    B-tree search (the rowid), not an index search followed by a table search."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'plan.db'}")
+    schema.upgrade(engine)
+    sql = str(lookup._CURRENT._statement.compile(dialect=engine.dialect))
+    raw = engine.raw_connection()
+    try:
+        plan = raw.cursor().execute("EXPLAIN QUERY PLAN " + sql, (1, "X")).fetchall()
+    finally:
+        raw.close()
+        engine.dispose()
+    details = [str(row[-1]) for row in plan]
+    assert any("record USING INTEGER PRIMARY KEY (rowid=?)" in d for d in details), details
+    assert not any(d.startswith("SCAN") for d in details), details
