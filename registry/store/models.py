@@ -125,7 +125,8 @@ class Certificate(Base):
     __tablename__ = "certificate"
     __table_args__ = (
         UniqueConstraint("issuer_id", "certificate_number"),
-        Index("ix_certificate_number", "certificate_number"),
+        # Covering for the lookup: a number's issuers and current versions without the rows.
+        Index("ix_certificate_number", "certificate_number", "issuer_id", "log_index"),
         Index("ix_certificate_uscc", "uscc"),
     )
 

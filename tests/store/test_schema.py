@@ -18,13 +18,14 @@ import registry.store.receipts
 import registry.store.scans
 import registry.store.search
 from registry.app import Registry
-from registry.services import lookup
+from registry.services import lookup, search
 from registry.store import schema
 from registry.store.db import make_engine
 from registry.store.models import Base
 
 #: Objects only migrations create: the prefix-search index on certificate numbers is an
-#: expression index (COLLATE "C") on PostgreSQL, which the models cannot declare portably.
+#: expression index (COLLATE "C") on PostgreSQL, which the models cannot declare portably
+#: (on SQLite the models' ``ix_certificate_number`` serves prefix search too).
 MIGRATION_ONLY = {"ix_search_certificate_number"}
 
 
@@ -102,18 +103,32 @@ def test_rekeying_records_by_log_index_keeps_every_row_both_ways(
     assert current["version"] == 3
 
 
-def test_the_lookup_reaches_the_record_by_its_rowid(tmp_path: Path) -> None:
-    """The lookup's one query joins certificate to record on the record's key: on SQLite one
-    B-tree search (the rowid), not an index search followed by a table search."""
+def _sqlite_plan(tmp_path: Path, statement: Any, params: tuple[object, ...]) -> list[str]:
     engine = make_engine(f"sqlite:///{tmp_path / 'plan.db'}")
     schema.upgrade(engine)
-    sql = str(lookup._CURRENT._statement.compile(dialect=engine.dialect))
+    sql = str(statement.compile(dialect=engine.dialect))
     raw = engine.raw_connection()
     try:
-        plan = raw.cursor().execute("EXPLAIN QUERY PLAN " + sql, (1, "X")).fetchall()
+        plan = raw.cursor().execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
     finally:
         raw.close()
         engine.dispose()
     details = [str(row[-1]) for row in plan]
-    assert any("record USING INTEGER PRIMARY KEY (rowid=?)" in d for d in details), details
     assert not any(d.startswith("SCAN") for d in details), details
+    return details
+
+
+def test_the_lookup_reads_the_number_index_and_the_record_by_its_rowid(tmp_path: Path) -> None:
+    """The lookup's one query reads the certificate part from the number index alone, then
+    joins to the record on its key: on SQLite the rowid, one B-tree search, not an index
+    search followed by a table search."""
+    details = _sqlite_plan(tmp_path, lookup._CURRENT._statement, (1, "X"))
+    assert any("certificate USING COVERING INDEX ix_certificate_number" in d for d in details)
+    assert any("record USING INTEGER PRIMARY KEY (rowid=?)" in d for d in details), details
+
+
+def test_the_number_prefix_search_is_a_range_of_the_number_index(tmp_path: Path) -> None:
+    statement = search._statement("prefix", search._Filters())
+    details = _sqlite_plan(tmp_path, statement, ("CQC-", "CQC.", 20, 0))
+    expected = "certificate USING INDEX ix_certificate_number (certificate_number>? AND"
+    assert any(expected in d for d in details), details
