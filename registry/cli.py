@@ -48,12 +48,23 @@ def _session(settings: Settings) -> Iterator[Session]:
         engine.dispose()
 
 
+#: Free pages above this share of a SQLite file after an upgrade earn a hint to VACUUM.
+VACUUM_HINT_SHARE = 0.1
+
+
 def _upgrade(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     try:
         schema.upgrade(engine)
+        space = schema.free_space(engine)
     finally:
         engine.dispose()
+    if space is not None and space[0] > VACUUM_HINT_SHARE * space[1]:
+        free, size = (f"{n / 2**20:,.1f} MiB" for n in space)
+        click.echo(
+            f"{free} of the {size} database file is free space (a migration rebuilt a table); "
+            "`VACUUM` returns it to the disk: see docs/operations.md, 'Upgrades that take time'"
+        )
 
 
 def _passphrase(env_var: str | None) -> bytes | None:

@@ -81,3 +81,15 @@ def current_revision(engine: Engine) -> str | None:
 def head_revision() -> str | None:
     """The newest revision the code knows."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def free_space(engine: Engine) -> tuple[int, int] | None:
+    """On SQLite, (bytes in free pages, bytes in the file): what ``VACUUM`` would return to
+    the disk. None on other databases, which reuse or reclaim space themselves."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with engine.connect() as connection:
+        page = connection.exec_driver_sql("PRAGMA page_size").scalar_one()
+        pages = connection.exec_driver_sql("PRAGMA page_count").scalar_one()
+        free = connection.exec_driver_sql("PRAGMA freelist_count").scalar_one()
+    return free * page, pages * page
