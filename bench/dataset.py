@@ -413,10 +413,10 @@ def export_datasette(db: Path) -> Path:
             FROM r.certificate c JOIN r.record v ON v.log_index = c.log_index;
         CREATE INDEX certificate_uscc ON certificate (uscc);
         CREATE TABLE record (
-            id INTEGER PRIMARY KEY, certificate_number TEXT, issuer TEXT, version INTEGER,
-            status TEXT, received_at TEXT, log_index INTEGER, envelope TEXT);
+            log_index INTEGER PRIMARY KEY, certificate_number TEXT, issuer TEXT,
+            version INTEGER, status TEXT, received_at TEXT, envelope TEXT);
         INSERT INTO record
-            SELECT id, certificate_number, issuer_id, version, status, received_at, log_index,
+            SELECT log_index, certificate_number, issuer_id, version, status, received_at,
                    CAST(envelope AS TEXT)
             FROM r.record;
         CREATE INDEX record_number ON record (certificate_number, version);
