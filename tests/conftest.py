@@ -229,6 +229,13 @@ def record_json(**changes: Any) -> dict[str, Any]:
     return record
 
 
+def push_accepted(client: FlaskClient, *envelopes: dict[str, Any]) -> None:
+    """Push ``envelopes`` in one batch through the API and check every one was accepted."""
+    response = client.post("/api/v1/records", json=list(envelopes))
+    report = response.get_json()
+    assert report["accepted"] == len(envelopes), report
+
+
 @pytest.fixture
 def make_envelope(signer: Signer) -> Callable[..., dict[str, Any]]:
     """Sign a record built by :func:`record_json` with the test issuer's key."""

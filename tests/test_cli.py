@@ -18,7 +18,7 @@ from registry.app import Registry, utc_now
 from registry.cli import main
 from registry.store import schema
 from registry.store.models import Certificate
-from tests.conftest import record_json
+from tests.conftest import push_accepted, record_json
 from tests.live_server import serve
 
 
@@ -234,8 +234,9 @@ def test_db_upgrade_points_at_vacuum_when_a_rebuild_left_free_space(
     client: FlaskClient,
     make_envelope: Callable[..., dict[str, Any]],
 ) -> None:
-    envelopes = [make_envelope(certificate_number=f"CQC-ASS-2024-{n:06d}") for n in range(150)]
-    assert client.post("/api/v1/records", json=envelopes).get_json()["accepted"] == 150
+    push_accepted(
+        client, *(make_envelope(certificate_number=f"CQC-ASS-2024-{n:06d}") for n in range(150))
+    )
     assert "free space" not in run(runner, env, "db", "upgrade")  # nothing to do, nothing freed
     schema.downgrade(state.engine, "0005")
     output = run(runner, env, "db", "upgrade")

@@ -22,6 +22,7 @@ from registry.services import lookup, search
 from registry.store import schema
 from registry.store.db import make_engine
 from registry.store.models import Base
+from tests.conftest import push_accepted
 
 #: Objects only migrations create: the prefix-search index on certificate numbers is an
 #: expression index (COLLATE "C") on PostgreSQL, which the models cannot declare portably
@@ -59,7 +60,7 @@ _RECORDS = text(
     "SELECT log_index, issuer_id, certificate_number, version, envelope, record_hash, kid,"
     " received_at, status, effective_from, flagged FROM record ORDER BY log_index"
 )
-_CURRENT = text(
+_CURRENT_VERSIONS = text(
     "SELECT c.certificate_number, r.version, r.log_index FROM certificate c"
     " JOIN record r ON r.log_index = c.log_index ORDER BY c.certificate_number"
 )
@@ -67,19 +68,19 @@ _CURRENT = text(
 
 def _contents(engine: Engine) -> tuple[list[Row[Any]], list[Row[Any]]]:
     with engine.connect() as connection:
-        return list(connection.execute(_RECORDS)), list(connection.execute(_CURRENT))
+        return list(connection.execute(_RECORDS)), list(connection.execute(_CURRENT_VERSIONS))
 
 
 def test_rekeying_records_by_log_index_keeps_every_row_both_ways(
     state: Registry, client: FlaskClient, make_envelope: Callable[..., dict[str, Any]]
 ) -> None:
     suspended = {"status": "suspended", "status_reason": "监督审核不合格"}
-    pushed = [
+    push_accepted(
+        client,
         make_envelope(),
         make_envelope(version=2, status_effective_date="2026-02-20", **suspended),
-    ]
-    pushed.append(make_envelope(certificate_number="CQC-ASS-2024-000124"))
-    assert client.post("/api/v1/records", json=pushed).get_json()["accepted"] == 3
+        make_envelope(certificate_number="CQC-ASS-2024-000124"),
+    )
     engine = state.engine
     before = _contents(engine)
     assert [tuple(row)[1] for row in before[1]] == [2, 1]  # current versions: 000123 v2, 000124 v1
@@ -97,8 +98,7 @@ def test_rekeying_records_by_log_index_keeps_every_row_both_ways(
     with engine.connect() as connection, pytest.raises(IntegrityError):
         connection.execute(text("UPDATE certificate SET log_index = 999"))
     # And the app writes and reads through the new key.
-    again = client.post("/api/v1/records", json=[make_envelope(version=3, status="valid")])
-    assert again.get_json()["accepted"] == 1
+    push_accepted(client, make_envelope(version=3, status="valid"))
     current = client.get("/api/v1/certificates/CQC-ASS-2024-000123").get_json()
     assert current["version"] == 3
 

@@ -19,16 +19,11 @@ from registry.domain.status import Status
 from registry.services.issuers import mark_compromised, register_issuer
 from registry.web.pages import filter_options
 from tests.conftest import ISSUER_ID, Clock, record_json
+from tests.conftest import push_accepted as push
 
 MakeEnvelope = Callable[..., dict[str, Any]]
 NUMBER = "CQC-ASS-2024-000123"
 USCC = "91330100MA2H3B4C5X"
-
-
-def push(client: FlaskClient, *envelopes: dict[str, Any]) -> None:
-    response = client.post("/api/v1/records", json=list(envelopes))
-    report = response.get_json()
-    assert report["accepted"] == len(envelopes), report
 
 
 def page(client: FlaskClient, url: str, status: int = 200, **headers: str) -> str:
