@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -132,3 +133,34 @@ def test_the_number_prefix_search_is_a_range_of_the_number_index(tmp_path: Path)
     details = _sqlite_plan(tmp_path, statement, ("CQC-", "CQC.", 20, 0))
     expected = "certificate USING INDEX ix_certificate_number (certificate_number>? AND"
     assert any(expected in d for d in details), details
+
+
+def test_an_upgrade_that_breaks_references_is_rolled_back_whole(tmp_path: Path) -> None:
+    """On SQLite foreign keys are off while revisions run: a reference broken by the end is
+    caught before the commit, and the rollback undoes the DDL too (the table rebuild of 0006)."""
+    path = tmp_path / "broken.db"
+    engine = make_engine(f"sqlite:///{path}")
+    schema.upgrade(engine, "0005")
+    raw = sqlite3.connect(path)  # foreign keys are off on a plain connection
+    raw.execute(
+        "INSERT INTO certificate (issuer_id, certificate_number, version, log_index,"
+        " organisation_name, uscc, scheme, tier, status, issue_date, expiry_date, received_at)"
+        " VALUES ('NOBODY', 'N-1', 1, 42, 'x', 'x', 'x', 'x', 'valid', '2026-01-01',"
+        " '2027-01-01', '2026-01-01 00:00:00')"
+    )
+    raw.commit()
+    raw.close()
+    try:
+        with pytest.raises(schema.MigrationError, match="broke references"):
+            schema.upgrade(engine)
+        assert schema.current_revision(engine) == "0005"
+        with engine.connect() as connection:
+            columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_info(record)")}
+            tables = connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE name = 'record_new'"
+            ).all()
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert "id" in columns  # 0006's rebuild was undone
+        assert tables == []
+    finally:
+        engine.dispose()
