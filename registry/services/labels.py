@@ -355,6 +355,6 @@ def label_content(session: Session, log_index: int, public_url: str) -> tuple[st
     if envelope is None:
         raise LabelNotFound(str(log_index))
     parsed = loads(envelope)
-    record = Record.from_json(parsed["record"])
+    record = Record.from_stored(parsed["record"])
     url = scan_url(public_url, ScanToken.from_text(parsed["qr"]))
     return url, Caption(record.certificate_number, record.tier, record.tier_def.code)

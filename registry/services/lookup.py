@@ -117,7 +117,7 @@ def _version_of(
 ) -> Version:
     envelope = loads(stored)
     return Version(
-        record=Record.from_json(envelope["record"]),
+        record=Record.from_stored(envelope["record"]),
         envelope=envelope,
         received_at=received_at,
         log_index=log_index,

@@ -262,7 +262,7 @@ class ScanCache:
             found = self._records.get(log_index)
         if found is not None:
             return found
-        record = Record.from_json(loads(envelope)["record"])
+        record = Record.from_stored(loads(envelope)["record"])
         with self._lock:
             self._records[log_index] = record
             while len(self._records) > self.size:

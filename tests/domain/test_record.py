@@ -8,7 +8,9 @@ import pytest
 
 from registry.domain.problems import ProblemCode, RecordInvalid
 from registry.domain.record import Record
-from registry.domain.status import Status
+from registry.domain.schemes import SCHEMES
+from registry.domain.status import PUSHABLE_STATUSES, Status
+from registry.sample import records
 
 MINIMAL: dict[str, Any] = {
     "type": "certificate-record/1",
@@ -78,6 +80,34 @@ def test_round_trip(obj: dict[str, Any]) -> None:
     record = Record.from_json(obj)
     assert record.to_json() == obj
     assert Record.from_json(record.to_json()) == record
+
+
+def _stored_cases() -> list[dict[str, Any]]:
+    """MINIMAL, FULL, empty optional collections, and sample records of every scheme."""
+    empty = merged(sites=[], surveillance={"next_due_date": "2025-03-01"})
+    empty["organisation"]["former_names"] = []
+    today = date(2026, 3, 1)
+    return [MINIMAL, FULL, empty, *records(300, ["CNCA-R-2002-001", "CNCA-R-2009-042"], 5, today)]
+
+
+def test_from_stored_builds_what_from_json_builds() -> None:
+    cases = _stored_cases()
+    assert {obj["scheme"] for obj in cases} == {scheme.id for scheme in SCHEMES}
+    assert {obj["status"] for obj in cases} == {s.value for s in PUSHABLE_STATUSES}
+    for obj in cases:
+        record = Record.from_stored(obj)
+        assert record == Record.from_json(obj), obj
+        assert record.to_json() == obj
+
+
+def test_from_stored_does_not_validate() -> None:
+    # It is for the registry's own store only: a rule broken there is not noticed here.
+    record = Record.from_stored(merged(expiry_date="2023-01-01"))
+    assert record.expiry_date == date(2023, 1, 1)
+    with pytest.raises(RecordInvalid):
+        Record.from_json(merged(expiry_date="2023-01-01"))
+    with pytest.raises(KeyError):
+        Record.from_stored(merged(issuer=...))
 
 
 def test_parsed_values() -> None:
