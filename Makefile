@@ -11,7 +11,8 @@ PYTEST_ARGS ?=
 # Debian packages the test suite needs beyond Python: browser tests, Chinese glyphs in
 # screenshots and labels, the throwaway PostgreSQL cluster (postgresql-15 includes pg_trgm),
 # cairo (cairosvg rasterises SVG labels for the QR decoder), wrk (the benchmark smoke test) and
-# redis-server (rate limits shared through Redis).
+# redis-server (rate limits shared through Redis), and Go with golang.org/x/mod (the reference
+# signed-note implementation our checkpoints are checked against).
 CHROMIUM := /usr/bin/chromium
 INITDB := /usr/lib/postgresql/15/bin/initdb
 
@@ -45,6 +46,8 @@ system-deps:
 	ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2' || missing="$$missing libcairo2"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v go >/dev/null || missing="$$missing golang-go"; \
+	[ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/note ] || missing="$$missing golang-golang-x-mod-dev"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  echo "Installing:$$missing"; \
