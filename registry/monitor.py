@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
 import urllib.error
 import urllib.request
@@ -76,6 +77,9 @@ class KnownKey:
     public_key: PublicKey
     status: str = "active"  # active, retired, compromised
     compromised_from: str | None = None
+    #: The compromise was logged at or after ``compromised_from``: every record the log holds
+    #: after that entry was pushed after the compromise, which the registry must refuse.
+    compromise_in_force: bool = False
 
 
 @dataclass
@@ -130,6 +134,7 @@ class MonitorState:
                     "x": k.public_key.to_jwk()["x"],
                     "status": k.status,
                     "compromised_from": k.compromised_from,
+                    "compromise_in_force": k.compromise_in_force,
                 }
                 for kid, k in self.keys.items()
             },
@@ -154,6 +159,8 @@ class MonitorState:
                     PublicKey.from_jwk({"kty": "OKP", "crv": "Ed25519", "x": k["x"]}),
                     k["status"],
                     k["compromised_from"],
+                    # State files written before this field: warn, as those monitors did.
+                    bool(k.get("compromise_in_force", False)),
                 )
                 for kid, k in data["keys"].items()
             }
@@ -402,6 +409,13 @@ def _replay_record(
             "BadEntrySignature",
             f"entry {index} ({issuer} {number} v{version}) does not verify: {exc.reason}",
         ) from exc
+    if key.compromise_in_force:
+        raise Alarm(
+            "CompromisedKeyUsed",
+            f"entry {index} ({issuer} {number} v{version}) is signed by key {kid}, logged after "
+            f"the key was marked compromised from {key.compromised_from}; the registry must "
+            "refuse it",
+        )
     if key.status == "compromised":
         report.warnings.append(
             f"{issuer} {number} v{version} (entry {index}) is signed by key {kid}, marked "
@@ -470,13 +484,28 @@ def _replay_key_event(
         known_key = state.keys.get(kid) if isinstance(kid, str) else None
         if known_key is None or known_key.issuer != issuer:
             raise Alarm("MalformedEntry", f"entry {index}: compromise of unknown key {kid!r}")
+        since = _event_time(index, event, "compromised_from")
         known_key.status = "compromised"
         known_key.compromised_from = str(event.get("compromised_from"))
+        known_key.compromise_in_force = since <= _event_time(index, event, "recorded_at")
         report.key_events.append(
             f"entry {index}: {issuer} key {kid} compromised from {known_key.compromised_from}"
         )
     else:
         raise Alarm("MalformedEntry", f"entry {index}: unknown key event {kind!r}")
+
+
+def _event_time(index: int, event: Mapping[str, Any], name: str) -> dt.datetime:
+    value = event.get(name)
+    try:
+        if not isinstance(value, str):
+            raise ValueError("not a string")
+        moment = dt.datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError("no time zone")
+    except ValueError as exc:
+        raise Alarm("MalformedEntry", f"entry {index}: {name} {value!r}: {exc}") from exc
+    return moment
 
 
 def _jwk_key(index: int, jwk: object) -> PublicKey:

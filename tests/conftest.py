@@ -158,11 +158,13 @@ def session(state: Registry) -> Iterator[Session]:
 
 
 ISSUER_ID = "CNCA-R-2002-001"
+#: The test issuer's key (the ``issuer_key`` fixture), for helpers that sign outside a test.
+ISSUER_KEY = PrivateKey.from_seed(b"issuer-one-seed-for-tests-000001")
 
 
 @pytest.fixture
 def issuer_key() -> PrivateKey:
-    return PrivateKey.from_seed(b"issuer-one-seed-for-tests-000001")
+    return ISSUER_KEY
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ operator tampers with the database behind the registry's back."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from registry.services import transparency
 from registry.services.issuers import mark_compromised
 from registry.store.models import Checkpoint as CheckpointRow
 from registry.store.models import LogEntry, LogHash, LogState, RecordVersion
-from tests.conftest import ISSUER_ID, Clock
+from tests.conftest import ISSUER_ID, ISSUER_KEY, Clock, record_json
 from tests.live_server import serve
 
 MakeEnvelope = Callable[..., dict[str, Any]]
@@ -228,6 +229,32 @@ def forge_record(state: Registry, clock: Clock, last_seen: int) -> None:
     _resign(state, clock)
 
 
+def _compromise(state: Registry, clock: Clock, since: dt.datetime) -> None:
+    with state.sessions() as session:
+        mark_compromised(session, ISSUER_KEY.public_key.thumbprint, since, clock.now)
+        session.commit()
+    clock.advance(seconds=1)
+
+
+def _log_record_of_compromised_key(state: Registry, clock: Clock) -> None:
+    """Append a record signed with the issuer's key, round the registry's refusal, and
+    re-sign: whoever holds a stolen key could publish what they like."""
+    forged = Signer(ISSUER_KEY).envelope(
+        record_json(certificate_number="CQC-ASS-2024-000999"), issued_at=1_767_225_600
+    )
+    with state.sessions() as session:
+        size = transparency.lock(session)
+        transparency.append(session, size, [("record", canonicalize(forged))], clock.now)
+        session.commit()
+    _resign(state, clock)
+
+
+def use_compromised_key(state: Registry, clock: Clock, last_seen: int) -> None:
+    """Log the issuer key's compromise, then a record signed with it anyway."""
+    _compromise(state, clock, clock.now - dt.timedelta(hours=1))
+    _log_record_of_compromised_key(state, clock)
+
+
 @pytest.mark.parametrize(
     ("tamper", "alarm"),
     [
@@ -238,6 +265,7 @@ def forge_record(state: Registry, clock: Clock, last_seen: int) -> None:
         (shrink, "LogShrank"),
         (forge_checkpoint, "BadCheckpointSignature"),
         (forge_record, "BadEntrySignature"),
+        (use_compromised_key, "CompromisedKeyUsed"),
     ],
 )
 def test_monitor_raises_the_alarm_on_tampering(
@@ -258,6 +286,40 @@ def test_monitor_raises_the_alarm_on_tampering(
         result = watch()
         assert result.exit_code == 1, result.output
         assert f"ALARM {alarm}:" in result.stderr
+
+
+def test_monitor_remembers_a_compromise_between_runs(
+    client: FlaskClient,
+    make_envelope: MakeEnvelope,
+    clock: Clock,
+    state: Registry,
+    watch: Callable[..., Result],
+) -> None:
+    push(client, clock, make_envelope())
+    _compromise(state, clock, clock.now)
+    clock.advance(seconds=2)
+    assert "compromised" in report(watch())["key_events"][-1]
+    _log_record_of_compromised_key(state, clock)
+    result = watch()
+    assert result.exit_code == 1, result.output
+    assert "ALARM CompromisedKeyUsed:" in result.stderr
+
+
+def test_monitor_warns_about_records_before_a_compromise_it_was_told_of_in_advance(
+    client: FlaskClient,
+    make_envelope: MakeEnvelope,
+    clock: Clock,
+    state: Registry,
+    watch: Callable[..., Result],
+) -> None:
+    # A compromise logged before it takes effect: the registry still accepts the key until
+    # then, and the entries carry no times, so the monitor can only warn.
+    _compromise(state, clock, clock.now + dt.timedelta(days=1))
+    push(client, clock, make_envelope())
+    seen = report(watch())
+    assert seen["new"] == [f"{ISSUER_ID} CQC-ASS-2024-000123 v1 (valid)"]
+    assert len(seen["warnings"]) == 1
+    assert "marked compromised from" in seen["warnings"][0]
 
 
 def test_monitor_cannot_check_an_unreachable_registry(tmp_path: Path, runner: CliRunner) -> None:
