@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 CHROMIUM := /usr/bin/chromium
 INITDB := /usr/lib/postgresql/15/bin/initdb
 
-.PHONY: venv demo test lint bench system-deps
+.PHONY: venv demo test lint bench system-deps constraints
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
@@ -27,11 +27,27 @@ $(BIN)/python:
 	  echo "error: '$(PYTHON) -m venv' failed; on Debian: apt-get install python3-venv" >&2; \
 	  rm -rf $(VENV); exit 1; }
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]'
+# The exact versions the suite last passed with, for the Python minor version they were resolved
+# on (CI's, 3.11): other Pythons resolve freely. `make constraints` resolves them again.
+CONSTRAINTS := constraints.txt
+
+$(STAMP): pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -c $(CONSTRAINTS) -e '.[dev]'
 	@touch $@
 
 venv: $(STAMP)
+
+# Resolve the newest releases pyproject.toml allows into a fresh virtualenv and pin them; then
+# run `make test` and commit constraints.txt if it passes.
+constraints: | $(BIN)/python
+	rm -rf $(VENV)-resolve
+	$(PYTHON) -m venv $(VENV)-resolve
+	$(VENV)-resolve/bin/python -m pip install --disable-pip-version-check -q -e '.[dev]'
+	minor=$$($(VENV)-resolve/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	{ echo "# pip constraints: what make constraints resolved (see the Makefile)."; \
+	  $(VENV)-resolve/bin/python -m pip freeze --exclude-editable | \
+	  sed "s/\$$/ ; python_version == \"$$minor\"/"; } > $(CONSTRAINTS)
+	rm -rf $(VENV)-resolve
 
 demo: $(STAMP)
 	$(BIN)/registry demo $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))

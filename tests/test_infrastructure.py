@@ -1,14 +1,18 @@
-"""The test infrastructure itself: the PostgreSQL cluster and the live server."""
+"""The test infrastructure itself: the PostgreSQL cluster, the live server, the pins."""
 
 from __future__ import annotations
 
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.live_server import serve
 
@@ -72,3 +76,26 @@ def test_live_server_serves_and_stops() -> None:
 
     with pytest.raises(urllib.error.URLError, match="refused"):
         urllib.request.urlopen(base_url + "/ping", timeout=5)  # noqa: S310
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_constraints_pin_every_dependency_for_one_python() -> None:
+    pins = [
+        Requirement(line)
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert all(
+        len(pin.specifier) == 1 and next(iter(pin.specifier)).operator == "==" for pin in pins
+    )
+    assert {str(pin.marker) for pin in pins} == {'python_version == "3.11"'}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [
+        *project["dependencies"],
+        *(r for extra in project["optional-dependencies"].values() for r in extra),
+    ]
+    pinned = {canonicalize_name(pin.name) for pin in pins}
+    names = {canonicalize_name(Requirement(r).name) for r in wanted} - {project["name"]}
+    assert names <= pinned, f"not in constraints.txt (run make constraints): {names - pinned}"
