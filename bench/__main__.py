@@ -4,6 +4,7 @@
                                                          # (rerun it to resume a stopped load)
     python -m bench http --certificates 1000000          # loads first if needed
     python -m bench http --quick                         # a few hundred certificates, ~1 minute
+    python -m bench http --postgres                      # the same, served from PostgreSQL 15
 
 See docs/benchmarks.md for what is measured and how to read the table.
 """
@@ -70,6 +71,12 @@ def load_command(certificates: int, db: Path | None, seed: int, today: dt.dateti
 )
 @click.option("--only", multiple=True, help="Run only these endpoints (repeatable).")
 @click.option("--no-datasette", is_flag=True, help="Skip the Datasette comparison.")
+@click.option(
+    "--postgres",
+    is_flag=True,
+    help="Serve from PostgreSQL 15 instead: a cluster kept in pg/ beside the database file "
+    "(default bench/out/pg/), loaded with the same dataset. No Datasette.",
+)
 def http_command(
     certificates: int,
     db: Path | None,
@@ -79,12 +86,35 @@ def http_command(
     quick: bool,
     only: tuple[str, ...],
     no_datasette: bool,
+    postgres: bool,
 ) -> None:
     """Serve the registry with gunicorn and drive every endpoint with wrk."""
     from bench import http
 
     if quick:
         certificates, duration = QUICK_CERTIFICATES, QUICK_DURATION
+    if postgres:
+        from sqlalchemy import make_url
+
+        from bench import pg
+
+        root = (db.parent if db is not None else OUT) / "pg"
+        name = f"registry_{certificates}"
+        with pg.server(root) as admin_url:
+            dataset.load_postgres(
+                admin_url, name, root / f"{name}.json", certificates, echo=click.echo
+            )
+            http.run(
+                root / name,
+                duration=duration,
+                connections=connections,
+                threads=threads,
+                only=set(only),
+                datasette=False,
+                echo=click.echo,
+                database_url=make_url(admin_url).set(database=name).render_as_string(False),
+            )
+        return
     if db is not None and db.exists() and dataset.cached(db, certificates, 2026) is None:
         # An explicit database is served as it is: one loaded with other parameters, or a
         # load stopped early (each batch is its own transaction, so it is consistent).

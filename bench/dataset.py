@@ -33,7 +33,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, create_engine, inspect, select
+from sqlalchemy.engine import make_url
 
 from registry.app import LOG_KEY_FILE
 from registry.client import Signer
@@ -117,8 +118,13 @@ class LoadReport:
 
 def cached(db: Path, certificates: int, seed: int) -> LoadReport | None:
     """The report of a finished load of ``db`` with these parameters, or None."""
-    marker = marker_path(db)
-    if not db.exists() or not marker.exists():
+    if not db.exists():
+        return None
+    return _cached_marker(marker_path(db), certificates, seed)
+
+
+def _cached_marker(marker: Path, certificates: int, seed: int) -> LoadReport | None:
+    if not marker.exists():
         return None
     report = LoadReport(**json.loads(marker.read_text()))
     if report.certificates != certificates or report.seed != seed:
@@ -201,6 +207,60 @@ def load(
         echo(f"resuming {db}: {done:,} records loaded (today {today.isoformat()})")
     engine = make_engine(f"sqlite:///{db}")
     schema.upgrade(engine)  # a stopped load may predate the latest migrations
+    report = _push_and_finish(engine, certificates, seed, today, now, done, processes, echo)
+    marker_path(db).write_text(json.dumps(asdict(report), indent=1) + "\n")
+    return report
+
+
+def load_postgres(
+    admin_url: str,
+    database: str,
+    marker: Path,
+    certificates: int,
+    seed: int = 2026,
+    processes: int = 2,
+    echo: Any = print,
+) -> LoadReport:
+    """Build (or reuse) the same dataset in the PostgreSQL database ``database``.
+
+    Args:
+        admin_url: a URL of the server's ``postgres`` database, to (re)create ``database``.
+        database: the database's name; replaced unless ``marker`` records a finished load of
+            these parameters (a load that stopped starts again: there is no resuming here).
+        marker: the JSON report of the finished load.
+        certificates, seed, processes, echo: as for :func:`load`.
+    """
+    found = _cached_marker(marker, certificates, seed)
+    if found is not None:
+        echo(f"using cached {database} ({found.certificates:,} certificates)")
+        return found
+    marker.unlink(missing_ok=True)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}"')
+        connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
+    admin.dispose()
+    now = dt.datetime.now(dt.UTC)
+    engine = make_engine(make_url(admin_url).set(database=database).render_as_string(False))
+    schema.upgrade(engine)
+    _register_issuers(engine, now)
+    report = _push_and_finish(engine, certificates, seed, china_today(now), now, 0, processes, echo)
+    marker.write_text(json.dumps(asdict(report), indent=1) + "\n")
+    return report
+
+
+def _push_and_finish(
+    engine: Engine,
+    certificates: int,
+    seed: int,
+    today: dt.date,
+    now: dt.datetime,
+    done: int,
+    processes: int,
+    echo: Any,
+) -> LoadReport:
+    """Push the stream's records after the ``done`` stored ones, then sign a checkpoint, build
+    the search index and gather statistics; disposes of ``engine``."""
     sessions = make_sessionmaker(engine)
     stream = certificates_stream(certificates, seed, today)
     if done:
@@ -239,8 +299,10 @@ def load(
     index_for_search(engine, echo)
     with engine.connect() as connection:
         connection.exec_driver_sql("ANALYZE")
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         organisations = connection.exec_driver_sql("SELECT count(*) FROM organisation").scalar()
+        connection.commit()
     engine.dispose()
     finished = time.perf_counter()
     report = LoadReport(
@@ -262,7 +324,6 @@ def load(
         f"{pushed / max(ingest_seconds, 1e-9):,.0f}/s in ingest; "
         f"index and analyse {report.index_seconds:,.0f} s"
     )
-    marker_path(db).write_text(json.dumps(asdict(report), indent=1) + "\n")
     return report
 
 
@@ -301,6 +362,11 @@ def _start_database(db: Path, now: dt.datetime) -> None:
         stale.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{db}")
     schema.upgrade(engine)
+    _register_issuers(engine, now)
+
+
+def _register_issuers(engine: Engine, now: dt.datetime) -> None:
+    """Register the benchmark issuers in a migrated, empty database; disposes of ``engine``."""
     with make_sessionmaker(engine)() as session:
         for issuer_id, name, name_en in ISSUERS:
             register_issuer(

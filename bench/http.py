@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import sqlite3
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from sqlalchemy import bindparam, create_engine, make_url, text
 
 from bench import dataset, servers, wrk
 
@@ -80,25 +81,25 @@ class Sample:
     queries: dict[str, list[str]]
 
     @classmethod
-    def from_db(cls, db: Path, count: int, seed: int = 7) -> Sample:
-        """Draw ``count`` random certificates and search queries of every kind from ``db``."""
+    def from_db(cls, url: str, count: int, seed: int = 7) -> Sample:
+        """Draw ``count`` random certificates and search queries of every kind from the
+        registry database at ``url`` (SQLite or PostgreSQL)."""
         rng = random.Random(seed)
-        connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        engine = create_engine(url)
+        chosen = text(
+            "SELECT c.certificate_number, c.uscc, r.envelope FROM certificate c "
+            "JOIN record r ON r.log_index = c.log_index WHERE c.id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True))
         try:
-            (top,) = connection.execute("SELECT max(id) FROM certificate").fetchone()
-            ids = sorted({rng.randint(1, top) for _ in range(count * 2)})[: count * 2]
-            rows = []
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                rows += connection.execute(
-                    "SELECT c.certificate_number, c.uscc, r.envelope FROM certificate c "
-                    "JOIN record r ON r.log_index = c.log_index "
-                    "WHERE c.id IN (SELECT value FROM json_each(?))",
-                    (json.dumps(chunk),),
-                ).fetchall()
-            names = [n for (n,) in connection.execute("SELECT name FROM organisation")]
+            with engine.connect() as connection:
+                top = connection.execute(text("SELECT max(id) FROM certificate")).scalar_one()
+                ids = sorted({rng.randint(1, top) for _ in range(count * 2)})[: count * 2]
+                rows = []
+                for start in range(0, len(ids), 500):
+                    rows += connection.execute(chosen, {"ids": ids[start : start + 500]}).all()
+                names = list(connection.execute(text("SELECT name FROM organisation")).scalars())
         finally:
-            connection.close()
+            engine.dispose()
         rng.shuffle(rows)
         rows = rows[:count]
         return cls(
@@ -216,10 +217,11 @@ def _served(app_url_map: Any, path: str) -> bool:
     return True
 
 
-def registry_env(db: Path) -> dict[str, str]:
-    """The ``REGISTRY_*`` settings the benchmarked registry runs with."""
+def registry_env(db: Path, database_url: str | None = None) -> dict[str, str]:
+    """The ``REGISTRY_*`` settings the benchmarked registry runs with: the SQLite file ``db``,
+    or the database at ``database_url`` with the keys and instance folders beside ``db``."""
     return {
-        "REGISTRY_DATABASE_URL": f"sqlite:///{db}",
+        "REGISTRY_DATABASE_URL": database_url or f"sqlite:///{db}",
         "REGISTRY_KEYS_PATH": str(dataset.keys_path(db)),
         "REGISTRY_INSTANCE_PATH": str(db.parent / "instance"),
         "REGISTRY_PUBLIC_URL": dataset.PUBLIC_URL,
@@ -266,8 +268,10 @@ def run(
     only: set[str],
     datasette: bool,
     echo: Callable[[str], None] = print,
+    database_url: str | None = None,
 ) -> list[Row]:
-    """Benchmark the registry served from ``db``; print and return the table.
+    """Benchmark the registry served from ``db``, or from ``database_url`` (PostgreSQL, with
+    its keys and the run's output beside ``db``, and no Datasette); print and return the table.
 
     Raises:
         wrk.WrkMissing: wrk is not installed.
@@ -277,8 +281,9 @@ def run(
     from registry.store import schema
     from registry.store.db import make_engine
 
-    env = registry_env(db)
-    engine = make_engine(env["REGISTRY_DATABASE_URL"])
+    env = registry_env(db, database_url)
+    url = env["REGISTRY_DATABASE_URL"]
+    engine = make_engine(url)
     schema.upgrade(engine)  # a cached database may predate a migration
     dataset.index_for_search(engine, echo)
     with engine.connect() as connection:
@@ -286,9 +291,12 @@ def run(
             "SELECT (SELECT count(*) FROM certificate), (SELECT count(*) FROM record), "
             "(SELECT count(*) FROM organisation)"
         ).one()
-        if not connection.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
-        ).first():
+        if (
+            database_url is None
+            and not connection.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            ).first()
+        ):
             connection.exec_driver_sql("ANALYZE")  # a load stopped early never analysed
             connection.commit()
     engine.dispose()
@@ -299,13 +307,13 @@ def run(
     out = db.parent / f"run-{time.strftime('%Y%m%d-%H%M%S')}"
     out.mkdir(parents=True)
     started = time.perf_counter()
-    sample = Sample.from_db(db, URLS_PER_ENDPOINT + WARM_URLS)
+    sample = Sample.from_db(url, URLS_PER_ENDPOINT + WARM_URLS)
     chosen = [e for e in endpoints(sample) if not only or e.name in only or e.route in only]
     # Short runs (--quick) warm up with a few plain requests instead of a wrk run of its own.
     warmup = 2.0 if duration >= 5 else 0.0
     rows: list[Row] = []
-    ds_db = dataset.export_datasette(db) if datasette else None
-    for served in (db, ds_db):
+    ds_db = dataset.export_datasette(db) if datasette and database_url is None else None
+    for served in (db if database_url is None else None, ds_db):
         if served is not None:
             echo(f"read {served.name} into the file cache in {read_through(served):.1f} s")
     with ExitStack() as stack:
@@ -373,7 +381,7 @@ def run(
         f"{time.perf_counter() - started:,.0f} s. Raw output in {out}"
     )
     report = {
-        "db": str(db),
+        "db": str(db) if database_url is None else make_url(database_url).render_as_string(),
         "duration": duration,
         "connections": connections,
         "hello": [asdict(hello_first), asdict(hello_last)],
@@ -472,8 +480,9 @@ def profile(db: Path, names: list[str], requests: int, echo: Callable[[str], Non
     from bench.hello import app as hello_app
     from registry import create_app
 
-    app = create_app(environ=registry_env(db))
-    sample = Sample.from_db(db, requests * 2)
+    env = registry_env(db)
+    app = create_app(environ=env)
+    sample = Sample.from_db(env["REGISTRY_DATABASE_URL"], requests * 2)
     by_name = {e.name: e for e in endpoints(sample)}
     client, hello = app.test_client(), hello_app.test_client()
 

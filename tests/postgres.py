@@ -97,6 +97,32 @@ def free_port() -> int:
         return port
 
 
+def as_server_user(argv: Sequence[str]) -> list[str]:
+    """``argv`` run as the PostgreSQL system user when we are root (initdb refuses root)."""
+    if os.geteuid() != 0:
+        return list(argv)
+    if shutil.which("runuser"):
+        return ["runuser", "-u", SYSTEM_USER, "--", *argv]
+    return ["su", SYSTEM_USER, "-s", "/bin/sh", "-c", shlex.join(argv)]
+
+
+def chown_to_server_user(path: Path) -> None:
+    """Give ``path`` to the PostgreSQL system user when we are root, so it can write there.
+
+    Raises:
+        ClusterError: we are root and that user does not exist.
+    """
+    if os.geteuid() != 0:
+        return
+    try:
+        user = pwd.getpwnam(SYSTEM_USER)
+    except KeyError:
+        raise ClusterError(
+            f"running as root, but there is no {SYSTEM_USER!r} user to run PostgreSQL"
+        ) from None
+    os.chown(path, user.pw_uid, user.pw_gid)
+
+
 @dataclass
 class Cluster:
     """A throwaway cluster in a temp directory: ``start`` once, ``stop`` as often as you like."""
@@ -126,16 +152,9 @@ class Cluster:
     def test_url(self) -> str:
         return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{DATABASE}"
 
-    def _as_server_user(self, argv: Sequence[str]) -> list[str]:
-        if os.geteuid() != 0:
-            return list(argv)
-        if shutil.which("runuser"):
-            return ["runuser", "-u", SYSTEM_USER, "--", *argv]
-        return ["su", SYSTEM_USER, "-s", "/bin/sh", "-c", shlex.join(argv)]
-
     def _run(self, argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            self._as_server_user(argv),
+            as_server_user(argv),
             cwd=self.root,  # the server user may not be allowed into our working directory
             capture_output=True,
             text=True,
@@ -146,14 +165,7 @@ class Cluster:
     def start(self) -> None:
         """Create the cluster and the test database; raises ClusterError on any failure."""
         self.root = Path(tempfile.mkdtemp(prefix="registry-pg-"))
-        if os.geteuid() == 0:
-            try:
-                user = pwd.getpwnam(SYSTEM_USER)
-            except KeyError:
-                raise ClusterError(
-                    f"running as root, but there is no {SYSTEM_USER!r} user to run PostgreSQL"
-                ) from None
-            os.chown(self.root, user.pw_uid, user.pw_gid)
+        chown_to_server_user(self.root)
         initdb = self._run(
             [
                 str(self.bindir / "initdb"),

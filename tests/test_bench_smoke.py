@@ -11,9 +11,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests.postgres import ClusterError, find_bindir, unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,3 +46,41 @@ def test_quick_benchmark_prints_a_results_table(tmp_path: Path) -> None:
     assert float(row.split("|")[8]) > 0, row
     assert row.split("|")[9].strip() == "", f"failed requests: {row}"
     assert re.search(r"baseline hello-world [\d,]+ req/s", out)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_quick_benchmark_serves_from_postgres() -> None:
+    """``--postgres``: a cluster of its own beside the database path, loaded and served."""
+    if shutil.which("wrk") is None and os.environ.get("CI") != "true":
+        pytest.skip("wrk is not installed (Debian: apt-get install wrk)")
+    try:
+        find_bindir()
+    except ClusterError as exc:
+        unavailable(str(exc))
+    # Not pytest's tmp_path: the postgres user must be able to reach the cluster's folder.
+    folder = Path(tempfile.mkdtemp(prefix="registry-bench-"))
+    folder.chmod(0o755)
+    try:
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "bench", "http", "--quick", "--postgres"),
+                *("--db", str(folder / "registry.db")),
+                *("--only", "lookup", "--only", "search (1 char)"),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert (folder / "pg" / "registry_300.json").is_file()  # the load is cached
+        for name in ("lookup", "search (1 char)"):
+            row = next(line for line in done.stdout.splitlines() if line.startswith(f"| {name} |"))
+            cells = [cell.strip() for cell in row.split("|")]
+            assert int(cells[2].replace(",", "")) > 0, row
+            assert cells[-2] == "", f"failed requests: {row}"
+            assert cells[7] == "", f"no Datasette beside PostgreSQL: {row}"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
