@@ -85,16 +85,33 @@ class Prepared:
 
         With a Session, the query runs in its transaction. With an Engine, on a pooled
         connection of its own, without the Session's bookkeeping (about 0.15 ms a request):
-        for a single statement that needs no transaction around it.
+        for a single statement that needs no transaction around it. On PostgreSQL that
+        statement runs in autocommit mode, outside any transaction, so the pool has nothing
+        to roll back when the connection returns: a ROLLBACK makes psycopg forget the
+        statements it prepared on the server, and PostgreSQL would plan the query again on
+        every request.
         """
         if isinstance(bind, Engine):
             raw = bind.raw_connection()
             try:
+                if bind.dialect.name == "postgresql":
+                    return self._run_autocommit(bind.dialect, raw, params)
                 return self._run(bind.dialect, raw, params)
             finally:
                 raw.close()  # back to the pool
         connection = bind.connection()
         return self._run(connection.dialect, connection.connection, params)
+
+    def _run_autocommit(
+        self, dialect: Dialect, dbapi: PoolProxiedConnection, params: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        driver: Any = dbapi.driver_connection  # a psycopg connection, idle after checkout
+        driver.autocommit = True
+        try:
+            return self._run(dialect, dbapi, params)
+        finally:
+            if not driver.closed:
+                driver.autocommit = False  # as the pool's other users expect it
 
     def _run(
         self, dialect: Dialect, dbapi: PoolProxiedConnection, params: dict[str, Any]

@@ -90,3 +90,26 @@ def test_parameters_go_through_their_column_types(
     later = clock.now + dt.timedelta(hours=1)
     assert [n for (n,) in received.all(state.engine, until=later)] == ["P-1", "P-2", "P-1"]
     assert received.all(state.engine, until=clock.now - dt.timedelta(hours=1)) == []
+
+
+def test_engine_reads_keep_postgresql_prepared_statements(
+    state: Registry, stored: list[str]
+) -> None:
+    """A read on the engine runs outside a transaction, so returning the connection to the
+    pool needs no ROLLBACK, which would make psycopg drop its prepared statements and
+    PostgreSQL plan the query again on every request (about 0.45 ms for the lookup)."""
+    engine = state.engine
+    for _ in range(8):  # psycopg prepares a statement on its fifth run on a connection
+        assert PREPARED.all(engine, number="P-1") == PREPARED.all(engine, number="P-1")
+    if engine.dialect.name != "postgresql":
+        return  # pysqlite neither prepares on the server nor begins a transaction to read
+    raw = engine.raw_connection()
+    try:
+        driver: Any = raw.driver_connection
+        assert driver.autocommit is False  # handed back as the pool's other users expect
+        cursor = driver.cursor()
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+        assert any("FROM record" in text for text in prepared), prepared
+    finally:
+        raw.close()
