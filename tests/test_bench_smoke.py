@@ -21,21 +21,27 @@ from tests.postgres import ClusterError, find_bindir, unavailable
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def bench_http(*args: str, timeout: float) -> str:
+    """Run ``python -m bench http ARGS`` from the checkout; its output, after checking it
+    succeeded."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "http", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
 @pytest.mark.slow
 def test_quick_benchmark_prints_a_results_table(tmp_path: Path) -> None:
     if shutil.which("wrk") is None and os.environ.get("CI") != "true":
         pytest.skip("wrk is not installed (Debian: apt-get install wrk)")
     db = tmp_path / "registry.db"
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "http", "--quick", "--db", str(db)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=170,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout
+    out = bench_http("--quick", "--db", str(db), timeout=170)
     assert "| endpoint | req/s | × hello | p50 ms | p99 ms |" in out
     lookup = re.search(r"^\| lookup \| ([\d,]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|", out, re.M)
     assert lookup is not None, out
@@ -62,22 +68,14 @@ def test_quick_benchmark_serves_from_postgres() -> None:
     folder = Path(tempfile.mkdtemp(prefix="registry-bench-"))
     folder.chmod(0o755)
     try:
-        done = subprocess.run(
-            [
-                *(sys.executable, "-m", "bench", "http", "--quick", "--postgres"),
-                *("--db", str(folder / "registry.db")),
-                *("--only", "lookup", "--only", "search (1 char)"),
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
+        out = bench_http(
+            *("--quick", "--postgres", "--db", str(folder / "registry.db")),
+            *("--only", "lookup", "--only", "search (1 char)"),
             timeout=300,
-            check=False,
         )
-        assert done.returncode == 0, done.stdout + done.stderr
         assert (folder / "pg" / "registry_300.json").is_file()  # the load is cached
         for name in ("lookup", "search (1 char)"):
-            row = next(line for line in done.stdout.splitlines() if line.startswith(f"| {name} |"))
+            row = next(line for line in out.splitlines() if line.startswith(f"| {name} |"))
             cells = [cell.strip() for cell in row.split("|")]
             assert int(cells[2].replace(",", "")) > 0, row
             assert cells[-2] == "", f"failed requests: {row}"
