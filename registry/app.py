@@ -45,6 +45,8 @@ class Registry:
     #: The registry's own Ed25519 key: it signs checkpoints (through ``log_signer``) and receipts.
     log_key: PrivateKey
     clock: Callable[[], dt.datetime] = utc_now
+    #: Sessions for requests that only read (:func:`read_db`); ``sessions`` elsewhere.
+    read_sessions: sessionmaker[Session] | None = None
     #: Rendered hot lookups (see registry.web.rendered); one per app, never shared.
     rendered: RenderedCache[Rendered] = field(default_factory=RenderedCache)
 
@@ -97,6 +99,9 @@ def create_app(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
+        read_sessions=make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+        if engine.dialect.name == "postgresql"
+        else None,
         log_signer=NoteSigner(settings.log_origin, log_key),
         log_key=log_key,
     )
@@ -122,7 +127,27 @@ def db() -> Session:
     return session
 
 
+def read_db() -> Session:
+    """A session for a request that only reads, created on first use.
+
+    On PostgreSQL its statements run in autocommit mode, each in its own snapshot, as they
+    would at PostgreSQL's READ COMMITTED level inside a transaction; there is then no
+    ROLLBACK when the request ends, which would make psycopg forget the statements it has
+    prepared on the server (and PostgreSQL plan every query again). Never write through it:
+    nothing would make the writes atomic. On SQLite it is the request's usual session (a
+    transaction there reads one snapshot).
+    """
+    state = registry()
+    if state.read_sessions is None:
+        return db()
+    if "db_read_session" not in g:
+        g.db_read_session = state.read_sessions()
+    session: Session = g.db_read_session
+    return session
+
+
 def _close_session(_exc: BaseException | None) -> None:
-    session: Session | None = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    for name in ("db_session", "db_read_session"):
+        session: Session | None = g.pop(name, None)
+        if session is not None:
+            session.close()

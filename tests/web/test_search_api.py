@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from registry.app import db, read_db, registry
 from registry.client import Signer
 from registry.settings import SettingsError
 from tests.conftest import ISSUER_ID
@@ -186,3 +187,31 @@ def test_a_bad_limit_setting_fails_at_start(
 ) -> None:
     with pytest.raises(SettingsError):
         fresh_app_factory(**settings)
+
+
+@pytest.mark.usefixtures("pushed")
+def test_searches_read_outside_a_transaction_on_postgresql(app: Flask, client: FlaskClient) -> None:
+    """read_db(): on PostgreSQL the search runs in autocommit mode, so the request ends
+    without a ROLLBACK and psycopg keeps the statements it prepared; on SQLite it is the
+    request's usual session."""
+    with app.test_request_context():
+        reader, usual = read_db(), db()
+        postgres = registry().engine.dialect.name == "postgresql"
+        assert (reader is usual) is not postgres
+        if postgres:
+            assert reader.connection().connection.driver_connection.autocommit is True
+            assert usual.connection().connection.driver_connection.autocommit is False
+    # psycopg prepares a statement on its fifth run on a connection, and the pool hands out
+    # its few connections in turn.
+    for _ in range(20):
+        assert get(client, "q=" + quote("华信"))[0] == 200
+    if not postgres:
+        return
+    raw = app.extensions["registry"].engine.raw_connection()
+    try:
+        cursor = raw.driver_connection.cursor()
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+        assert any("name_gram" in text for text in prepared), prepared
+    finally:
+        raw.close()
