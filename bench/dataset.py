@@ -33,8 +33,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, inspect, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, inspect, select
 
 from registry.app import LOG_KEY_FILE
 from registry.client import Signer
@@ -234,14 +233,11 @@ def load_postgres(
     if found is not None:
         echo(f"using cached {database} ({found.certificates:,} certificates)")
         return found
+    from bench import pg
+
     marker.unlink(missing_ok=True)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}"')
-        connection.exec_driver_sql(f'CREATE DATABASE "{database}"')
-    admin.dispose()
     now = dt.datetime.now(dt.UTC)
-    engine = make_engine(make_url(admin_url).set(database=database).render_as_string(False))
+    engine = make_engine(pg.fresh_database(admin_url, database))
     schema.upgrade(engine)
     _register_issuers(engine, now)
     report = _push_and_finish(engine, certificates, seed, china_today(now), now, 0, processes, echo)

@@ -2,6 +2,7 @@
 
     python -m bench.log_bench proof --leaves 10000000   # inclusion proofs in a 10M-leaf log
     python -m bench.log_bench ingest --records 5000     # ingest rate vs signature checks alone
+    python -m bench.log_bench ingest --postgres         # the same, ingesting into PostgreSQL 15
 
 ``proof`` bulk-loads the complete-subtree hashes of N synthetic leaves into a migrated SQLite
 file (``merkle.append_hashes`` in large batches, ``executemany``), signs one checkpoint, then
@@ -247,12 +248,30 @@ def verify_alone(envelopes: list[dict[str, Any]], keys: dict[str, PublicKey]) ->
     help="Rounds of (signatures alone, ingest); the median ratio is the figure.",
 )
 @click.option("--profile", is_flag=True, help="Print a cProfile of the ingest run.")
-def ingest_command(count: int, batch: int, repeat: int, profile: bool) -> None:
+@click.option(
+    "--postgres",
+    is_flag=True,
+    help="Ingest into PostgreSQL 15 (the cluster `bench http --postgres` keeps in "
+    "bench/out/pg/) instead of SQLite.",
+)
+def ingest_command(count: int, batch: int, repeat: int, profile: bool, postgres: bool) -> None:
     """Records accepted per second vs signatures verified per second, same records, same run.
 
     The two are measured in alternation, ``repeat`` times, each ingest into a fresh database:
     on a shared machine a single pair can land on either side of a noisy minute.
     """
+    if postgres:
+        from bench import pg
+
+        with pg.server(OUT / "pg") as admin_url:
+            _ingest_rounds(count, batch, repeat, profile, admin_url)
+    else:
+        _ingest_rounds(count, batch, repeat, profile, None)
+
+
+def _ingest_rounds(
+    count: int, batch: int, repeat: int, profile: bool, admin_url: str | None
+) -> None:
     click.echo(f"signing {count} sample records")
     envelopes, keys = signed_envelopes(count)
     public = {issuer: key.public_key for issuer, key in keys.items()}
@@ -262,7 +281,7 @@ def ingest_command(count: int, batch: int, repeat: int, profile: bool) -> None:
     ratios: list[float] = []
     for round_ in range(1, repeat + 1):
         verify_seconds = verify_alone(envelopes, public)
-        ingest_seconds, profiler = _timed_ingest(pushed, keys, batch, profile)
+        ingest_seconds, profiler = _timed_ingest(pushed, keys, batch, profile, admin_url)
         verify_rate = count / verify_seconds
         ingest_rate = count / ingest_seconds
         ratios.append(ingest_rate / verify_rate)
@@ -282,12 +301,22 @@ def ingest_command(count: int, batch: int, repeat: int, profile: bool) -> None:
 
 
 def _timed_ingest(
-    pushed: list[dict[str, Any]], keys: dict[str, PrivateKey], batch: int, profile: bool
+    pushed: list[dict[str, Any]],
+    keys: dict[str, PrivateKey],
+    batch: int,
+    profile: bool,
+    admin_url: str | None = None,
 ) -> tuple[float, Any]:
-    """Seconds to ingest ``pushed`` in batches into a fresh database (and the profile)."""
+    """Seconds to ingest ``pushed`` in batches into a fresh database (and the profile): a
+    SQLite file, or the database ``ingest_bench`` created afresh on the PostgreSQL server of
+    ``admin_url``."""
     count = len(pushed)
     with tempfile.TemporaryDirectory() as temp:
         url = f"sqlite:///{Path(temp) / 'ingest.db'}"
+        if admin_url is not None:
+            from bench import pg
+
+            url = pg.fresh_database(admin_url, "ingest_bench")
         engine = make_engine(url)
         schema.upgrade(engine)
         sessions = make_sessionmaker(engine)

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy import create_engine, make_url
+
 from tests.postgres import (
     SUPERUSER,
     ClusterError,
@@ -102,3 +104,16 @@ def server(root: Path) -> Iterator[str]:
         yield f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}/postgres"
     finally:
         _run([pg_ctl, f"--pgdata={data}", "--mode=fast", "--wait", "stop"], root, 300)
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    """Drop the database ``name`` on the server of ``admin_url`` and create it empty; return
+    its URL."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(False)

@@ -21,11 +21,11 @@ from tests.postgres import ClusterError, find_bindir, unavailable
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def bench_http(*args: str, timeout: float) -> str:
-    """Run ``python -m bench http ARGS`` from the checkout; its output, after checking it
+def bench(module: str, *args: str, timeout: float) -> str:
+    """Run ``python -m MODULE ARGS`` from the checkout; its output, after checking it
     succeeded."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "http", *args],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -41,7 +41,7 @@ def test_quick_benchmark_prints_a_results_table(tmp_path: Path) -> None:
     if shutil.which("wrk") is None and os.environ.get("CI") != "true":
         pytest.skip("wrk is not installed (Debian: apt-get install wrk)")
     db = tmp_path / "registry.db"
-    out = bench_http("--quick", "--db", str(db), timeout=170)
+    out = bench("bench", "http", "--quick", "--db", str(db), timeout=170)
     assert "| endpoint | req/s | × hello | p50 ms | p99 ms |" in out
     lookup = re.search(r"^\| lookup \| ([\d,]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|", out, re.M)
     assert lookup is not None, out
@@ -68,8 +68,8 @@ def test_quick_benchmark_serves_from_postgres() -> None:
     folder = Path(tempfile.mkdtemp(prefix="registry-bench-"))
     folder.chmod(0o755)
     try:
-        out = bench_http(
-            *("--quick", "--postgres", "--db", str(folder / "registry.db")),
+        out = bench(
+            *("bench", "http", "--quick", "--postgres", "--db", str(folder / "registry.db")),
             *("--only", "lookup", "--only", "search (1 char)"),
             timeout=300,
         )
@@ -82,3 +82,21 @@ def test_quick_benchmark_serves_from_postgres() -> None:
             assert cells[7] == "", f"no Datasette beside PostgreSQL: {row}"
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_ingest_benchmark_prints_its_ratio(database: str) -> None:
+    """``bench.log_bench ingest`` on a few records, on each database (the figures are not
+    asserted: see docs/benchmarks.md)."""
+    extra = []
+    if database == "postgresql":
+        try:
+            find_bindir()
+        except ClusterError as exc:
+            unavailable(str(exc))
+        extra = ["--postgres"]
+    out = bench(
+        *("bench.log_bench", "ingest", "--records", "200", "--repeat", "1", *extra), timeout=300
+    )
+    assert re.search(r"ratio ingest / signatures: median [\d.]+ of 1", out), out
