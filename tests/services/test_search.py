@@ -13,21 +13,19 @@ from sqlalchemy.orm import Session
 
 from registry.app import Registry
 from registry.client import Signer
-from registry.crypto.keys import PrivateKey
 from registry.domain.status import Status
 from registry.sample import organisations, records
 from registry.services import search as search_service
 from registry.services import search_index
 from registry.services.ingest import ingest
-from registry.services.issuers import register_issuer
 from registry.services.lookup import derived_status
 from registry.services.search import SearchError, SearchQuery, SearchResult, search
 from registry.store.models import Certificate, Organisation
 from registry.store.search import GramCount, NameGram, SearchOrganisation
-from tests.conftest import ISSUER_ID, Clock, record_json
+from tests.conftest import ISSUER_ID, SECOND_ISSUER_ID, Clock, record_json
 
 TODAY = dt.date(2026, 3, 1)
-OTHER_ISSUER = "CNCA-R-2003-012"
+OTHER_ISSUER = SECOND_ISSUER_ID
 
 #: Valid USCCs with correct check characters, from the sample generator.
 USCC = [o.uscc for o in organisations(8, seed=11)]
@@ -101,32 +99,15 @@ Push = Callable[[Iterable[dict[str, Any]], bool], None]
 
 
 @pytest.fixture
-def other_key() -> PrivateKey:
-    return PrivateKey.from_seed(b"issuer-two-seed-for-tests-000002")
-
-
-@pytest.fixture
-def push(state: Registry, signer: Signer, other_key: PrivateKey, clock: Clock) -> Push:
+def push(state: Registry, signer: Signer, second_signer: Signer, clock: Clock) -> Push:
     """Sign records (by the test issuer, or the second one) and ingest them in one commit."""
-    with state.sessions() as session:
-        register_issuer(
-            session,
-            OTHER_ISSUER,
-            "第二认证中心",
-            None,
-            other_key.public_key,
-            clock.now,
-            valid_from=clock.now - dt.timedelta(days=1),
-        )
-        session.commit()
-    second = Signer(other_key)
 
     def push(rows: Iterable[dict[str, Any]], by_other: bool = False) -> None:
         envelopes = []
         for row in rows:
             if by_other:
                 row = {**row, "issuer": OTHER_ISSUER}
-            envelopes.append((second if by_other else signer).envelope(row, issued_at=1))
+            envelopes.append((second_signer if by_other else signer).envelope(row, issued_at=1))
         with state.sessions() as session:
             report = ingest(session, envelopes, clock.now)
             assert report.count("accepted") == len(envelopes), report.to_json()
