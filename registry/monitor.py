@@ -36,6 +36,7 @@ from registry.crypto.errors import VerificationError
 from registry.crypto.jcs import canonicalize, parse_json
 from registry.crypto.keys import PublicKey
 from registry.crypto.scantoken import ScanToken
+from registry.domain.calendar import parse_rfc3339
 from registry.log import merkle
 from registry.log.checkpoint import Checkpoint, open_checkpoint
 from registry.log.note import NoteVerifier
@@ -496,16 +497,10 @@ def _replay_key_event(
 
 
 def _event_time(index: int, event: Mapping[str, Any], name: str) -> dt.datetime:
-    value = event.get(name)
     try:
-        if not isinstance(value, str):
-            raise ValueError("not a string")
-        moment = dt.datetime.fromisoformat(value)
-        if moment.tzinfo is None:
-            raise ValueError("no time zone")
+        return parse_rfc3339(event.get(name), name)
     except ValueError as exc:
-        raise Alarm("MalformedEntry", f"entry {index}: {name} {value!r}: {exc}") from exc
-    return moment
+        raise Alarm("MalformedEntry", f"entry {index}: {exc}") from exc
 
 
 def _jwk_key(index: int, jwk: object) -> PublicKey:

@@ -36,3 +36,20 @@ def rfc3339(moment: dt.datetime) -> str:
         moment.minute,
         moment.second,
     )
+
+
+def parse_rfc3339(text: object, field: str) -> dt.datetime:
+    """Parse an RFC 3339 timestamp with an explicit offset, as aware UTC.
+
+    Raises:
+        ValueError: ``text`` is not one; the message names ``field``.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"{field} must be an RFC 3339 string")
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{field} is not RFC 3339: {text!r}") from exc
+    if moment.tzinfo is None:
+        raise ValueError(f"{field} needs a UTC offset")
+    return moment.astimezone(dt.UTC)

@@ -19,7 +19,7 @@ from registry.crypto.errors import VerificationError
 from registry.crypto.jcs import canonicalize
 from registry.crypto.jwks import jwk_for
 from registry.crypto.keys import PublicKey
-from registry.domain.calendar import rfc3339
+from registry.domain.calendar import parse_rfc3339, rfc3339
 from registry.domain.problems import ProblemCode
 from registry.domain.record import ISSUER_ID_MAX
 from registry.services import transparency
@@ -42,22 +42,15 @@ class KeyEventRejected(Exception):
 
 
 def parse_iso(text: object, field: str) -> dt.datetime:
-    """Parse an RFC 3339 timestamp with an explicit offset.
+    """Parse an RFC 3339 timestamp with an explicit offset (:func:`parse_rfc3339`).
 
     Raises:
         KeyEventRejected: with code InvalidField when ``text`` is not one.
     """
-    if not isinstance(text, str):
-        raise KeyEventRejected(ProblemCode.INVALID_FIELD, f"{field} must be an RFC 3339 string")
     try:
-        moment = dt.datetime.fromisoformat(text)
+        return parse_rfc3339(text, field)
     except ValueError as exc:
-        raise KeyEventRejected(
-            ProblemCode.INVALID_FIELD, f"{field} is not RFC 3339: {text!r}"
-        ) from exc
-    if moment.tzinfo is None:
-        raise KeyEventRejected(ProblemCode.INVALID_FIELD, f"{field} needs a UTC offset")
-    return moment.astimezone(dt.UTC)
+        raise KeyEventRejected(ProblemCode.INVALID_FIELD, str(exc)) from exc
 
 
 @dataclass(frozen=True)
