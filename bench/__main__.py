@@ -94,8 +94,6 @@ def http_command(
     if quick:
         certificates, duration = QUICK_CERTIFICATES, QUICK_DURATION
     if postgres:
-        from sqlalchemy import make_url
-
         from bench import pg
 
         root = (db.parent if db is not None else OUT) / "pg"
@@ -112,7 +110,7 @@ def http_command(
                 only=set(only),
                 datasette=False,
                 echo=click.echo,
-                database_url=make_url(admin_url).set(database=name).render_as_string(False),
+                database_url=pg.database_url(admin_url, name),
             )
         return
     if db is not None and db.exists() and dataset.cached(db, certificates, 2026) is None:

@@ -251,10 +251,18 @@ def verify_alone(envelopes: list[dict[str, Any]], keys: dict[str, PublicKey]) ->
 @click.option(
     "--postgres",
     is_flag=True,
-    help="Ingest into PostgreSQL 15 (the cluster `bench http --postgres` keeps in "
-    "bench/out/pg/) instead of SQLite.",
+    help="Ingest into PostgreSQL 15 (the cluster `bench http --postgres` keeps) instead of SQLite.",
 )
-def ingest_command(count: int, batch: int, repeat: int, profile: bool, postgres: bool) -> None:
+@click.option(
+    "--pg-dir",
+    type=click.Path(path_type=Path),
+    default=OUT / "pg",
+    show_default=True,
+    help="Where the PostgreSQL cluster lives (with --postgres).",
+)
+def ingest_command(
+    count: int, batch: int, repeat: int, profile: bool, postgres: bool, pg_dir: Path
+) -> None:
     """Records accepted per second vs signatures verified per second, same records, same run.
 
     The two are measured in alternation, ``repeat`` times, each ingest into a fresh database:
@@ -263,7 +271,7 @@ def ingest_command(count: int, batch: int, repeat: int, profile: bool, postgres:
     if postgres:
         from bench import pg
 
-        with pg.server(OUT / "pg") as admin_url:
+        with pg.server(pg_dir) as admin_url:
             _ingest_rounds(count, batch, repeat, profile, admin_url)
     else:
         _ingest_rounds(count, batch, repeat, profile, None)

@@ -106,6 +106,11 @@ def server(root: Path) -> Iterator[str]:
         _run([pg_ctl, f"--pgdata={data}", "--mode=fast", "--wait", "stop"], root, 300)
 
 
+def database_url(admin_url: str, name: str) -> str:
+    """The URL of the database ``name`` on the server of ``admin_url``."""
+    return make_url(admin_url).set(database=name).render_as_string(False)
+
+
 def fresh_database(admin_url: str, name: str) -> str:
     """Drop the database ``name`` on the server of ``admin_url`` and create it empty; return
     its URL."""
@@ -116,4 +121,4 @@ def fresh_database(admin_url: str, name: str) -> str:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     finally:
         admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(False)
+    return database_url(admin_url, name)

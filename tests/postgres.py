@@ -28,10 +28,11 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 import sqlalchemy as sa
@@ -121,6 +122,23 @@ def chown_to_server_user(path: Path) -> None:
             f"running as root, but there is no {SYSTEM_USER!r} user to run PostgreSQL"
         ) from None
     os.chown(path, user.pw_uid, user.pw_gid)
+
+
+@contextmanager
+def pooled_driver_connection(engine: sa.Engine) -> Iterator[Any]:
+    """A connection of ``engine``'s pool, as the driver's own object (psycopg's here)."""
+    raw = engine.raw_connection()
+    try:
+        yield raw.driver_connection
+    finally:
+        raw.close()
+
+
+def server_prepared_statements(driver_connection: Any) -> list[str]:
+    """The SQL of the statements prepared on the server in this PostgreSQL session."""
+    cursor = driver_connection.cursor()
+    cursor.execute("SELECT statement FROM pg_prepared_statements")
+    return [row[0] for row in cursor.fetchall()]
 
 
 @dataclass

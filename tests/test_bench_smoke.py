@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,48 +55,51 @@ def test_quick_benchmark_prints_a_results_table(tmp_path: Path) -> None:
     assert re.search(r"baseline hello-world [\d,]+ req/s", out)
 
 
-@pytest.mark.slow
-@pytest.mark.postgres
-def test_quick_benchmark_serves_from_postgres() -> None:
-    """``--postgres``: a cluster of its own beside the database path, loaded and served."""
-    if shutil.which("wrk") is None and os.environ.get("CI") != "true":
-        pytest.skip("wrk is not installed (Debian: apt-get install wrk)")
+@pytest.fixture
+def pg_folder() -> Iterator[Path]:
+    """A folder for a benchmark's own PostgreSQL cluster, never the developer's bench/out/pg/.
+
+    Not pytest's tmp_path: the postgres user must be able to reach it.
+    """
     try:
         find_bindir()
     except ClusterError as exc:
         unavailable(str(exc))
-    # Not pytest's tmp_path: the postgres user must be able to reach the cluster's folder.
     folder = Path(tempfile.mkdtemp(prefix="registry-bench-"))
     folder.chmod(0o755)
-    try:
-        out = bench(
-            *("bench", "http", "--quick", "--postgres", "--db", str(folder / "registry.db")),
-            *("--only", "lookup", "--only", "search (1 char)"),
-            timeout=300,
-        )
-        assert (folder / "pg" / "registry_300.json").is_file()  # the load is cached
-        for name in ("lookup", "search (1 char)"):
-            row = next(line for line in out.splitlines() if line.startswith(f"| {name} |"))
-            cells = [cell.strip() for cell in row.split("|")]
-            assert int(cells[2].replace(",", "")) > 0, row
-            assert cells[-2] == "", f"failed requests: {row}"
-            assert cells[7] == "", f"no Datasette beside PostgreSQL: {row}"
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_quick_benchmark_serves_from_postgres(pg_folder: Path) -> None:
+    """``--postgres``: a cluster of its own beside the database path, loaded and served."""
+    if shutil.which("wrk") is None and os.environ.get("CI") != "true":
+        pytest.skip("wrk is not installed (Debian: apt-get install wrk)")
+    out = bench(
+        *("bench", "http", "--quick", "--postgres", "--db", str(pg_folder / "registry.db")),
+        *("--only", "lookup", "--only", "search (1 char)"),
+        timeout=300,
+    )
+    assert (pg_folder / "pg" / "registry_300.json").is_file()  # the load is cached
+    for name in ("lookup", "search (1 char)"):
+        row = next(line for line in out.splitlines() if line.startswith(f"| {name} |"))
+        cells = [cell.strip() for cell in row.split("|")]
+        assert int(cells[2].replace(",", "")) > 0, row
+        assert cells[-2] == "", f"failed requests: {row}"
+        assert cells[7] == "", f"no Datasette beside PostgreSQL: {row}"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_ingest_benchmark_prints_its_ratio(database: str) -> None:
+def test_ingest_benchmark_prints_its_ratio(database: str, request: pytest.FixtureRequest) -> None:
     """``bench.log_bench ingest`` on a few records, on each database (the figures are not
     asserted: see docs/benchmarks.md)."""
-    extra = []
+    extra: list[str] = []
     if database == "postgresql":
-        try:
-            find_bindir()
-        except ClusterError as exc:
-            unavailable(str(exc))
-        extra = ["--postgres"]
+        folder: Path = request.getfixturevalue("pg_folder")
+        extra = ["--postgres", "--pg-dir", str(folder / "pg")]
     out = bench(
         *("bench.log_bench", "ingest", "--records", "200", "--repeat", "1", *extra), timeout=300
     )

@@ -15,6 +15,7 @@ from registry.services.ingest import ingest
 from registry.store.models import IssuerKey, LogState, RecordVersion
 from registry.store.prepared import Prepared
 from tests.conftest import Clock
+from tests.postgres import pooled_driver_connection, server_prepared_statements
 
 STATEMENT = (
     select(
@@ -103,13 +104,7 @@ def test_engine_reads_keep_postgresql_prepared_statements(
         assert PREPARED.all(engine, number="P-1") == PREPARED.all(engine, number="P-1")
     if engine.dialect.name != "postgresql":
         return  # pysqlite neither prepares on the server nor begins a transaction to read
-    raw = engine.raw_connection()
-    try:
-        driver: Any = raw.driver_connection
+    with pooled_driver_connection(engine) as driver:
         assert driver.autocommit is False  # handed back as the pool's other users expect
-        cursor = driver.cursor()
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        prepared = [row[0] for row in cursor.fetchall()]
-        assert any("FROM record" in text for text in prepared), prepared
-    finally:
-        raw.close()
+        prepared = server_prepared_statements(driver)
+    assert any("FROM record" in text for text in prepared), prepared

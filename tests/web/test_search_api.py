@@ -14,6 +14,7 @@ from registry.app import db, read_db, registry
 from registry.client import Signer
 from registry.settings import SettingsError
 from tests.conftest import ISSUER_ID
+from tests.postgres import pooled_driver_connection, server_prepared_statements
 from tests.services.test_search import USCC, certificate, wrong_check
 
 MakeEnvelope = Callable[..., dict[str, Any]]
@@ -207,11 +208,6 @@ def test_searches_read_outside_a_transaction_on_postgresql(app: Flask, client: F
         assert get(client, "q=" + quote("华信"))[0] == 200
     if not postgres:
         return
-    raw = app.extensions["registry"].engine.raw_connection()
-    try:
-        cursor = raw.driver_connection.cursor()
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        prepared = [row[0] for row in cursor.fetchall()]
-        assert any("name_gram" in text for text in prepared), prepared
-    finally:
-        raw.close()
+    with pooled_driver_connection(app.extensions["registry"].engine) as driver:
+        prepared = server_prepared_statements(driver)
+    assert any("name_gram" in text for text in prepared), prepared
