@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from registry.app import Registry
 from registry.services.ingest import ingest
 from registry.store.models import IssuerKey, LogState, RecordVersion
-from registry.store.prepared import Prepared
+from registry.store.prepared import Prepared, pg_reader
 from tests.conftest import Clock
 from tests.postgres import pooled_driver_connection, server_prepared_statements
 
@@ -104,7 +104,7 @@ def test_engine_reads_keep_postgresql_prepared_statements(
         assert PREPARED.all(engine, number="P-1") == PREPARED.all(engine, number="P-1")
     if engine.dialect.name != "postgresql":
         return  # pysqlite neither prepares on the server nor begins a transaction to read
-    with pooled_driver_connection(engine) as driver:
-        assert driver.autocommit is False  # handed back as the pool's other users expect
+    with pooled_driver_connection(pg_reader(engine)) as driver:
+        assert driver.autocommit is True  # the companion's connections never begin one
         prepared = server_prepared_statements(driver)
     assert any("FROM record" in text for text in prepared), prepared

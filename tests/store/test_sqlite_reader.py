@@ -105,7 +105,7 @@ def test_a_forked_child_opens_its_own_and_leaves_the_parents_open(
     assert child is not parents
     assert parents is not None
     assert parents.execute("SELECT 1").fetchone() == (1,)  # still open
-    assert any(pooled.dbapi_connection is parents for pooled in prepared._INHERITED)
+    assert any(getattr(kept, "dbapi_connection", None) is parents for kept in prepared._INHERITED)
 
 
 def test_threads_have_their_own(engine: Engine) -> None:

@@ -1,5 +1,6 @@
 """A PostgreSQL restart costs no failed requests: pooled connections the server dropped are
-noticed on checkout (``pool_pre_ping``) and replaced, on the hot reads too."""
+noticed on checkout (``pool_pre_ping``) and replaced; the hot reads, whose pool does not ping
+(``registry.store.prepared.pg_reader``), run once more on a fresh pool."""
 
 from __future__ import annotations
 
