@@ -24,7 +24,7 @@ from registry.app import LOG_KEY_FILE, create_app, utc_now
 from registry.crypto.jcs import parse_json
 from registry.crypto.jwks import jwk_for
 from registry.crypto.keys import PrivateKey, PublicKey
-from registry.domain.calendar import china_today
+from registry.domain.calendar import china_today, parse_rfc3339
 from registry.settings import Settings, SettingsError
 from registry.store import schema
 from registry.store.db import make_engine, make_sessionmaker
@@ -355,24 +355,26 @@ def reports(
     each request with a current key of yours."""
     from registry.client import RegistryClient, RequestFailed
 
+    day: dt.date | None = None
+    moment: dt.datetime | None = None
+    try:
+        if since and scans:
+            day = dt.date.fromisoformat(since)
+        elif since:
+            moment = parse_rfc3339(since, "--since")
+    except ValueError as exc:
+        example = "2026-03-01" if scans else "2026-03-01T00:00:00Z"
+        raise click.BadParameter(f"{exc}, e.g. {example}", param_hint="--since") from exc
     client = RegistryClient(registry_url)
     key = load_private_key(key_file, passphrase_env)
     try:
         rows: Iterable[dict[str, Any]]
         if scans:
-            day = dt.date.fromisoformat(since) if since else None
             rows = client.scans(issuer_id, key, day)
         else:
-            moment = dt.datetime.fromisoformat(since.replace("Z", "+00:00")) if since else None
-            if moment is not None and moment.tzinfo is None:
-                raise click.BadParameter(
-                    "give a time zone, e.g. 2026-03-01T00:00:00Z", param_hint="--since"
-                )
             rows = client.reports(issuer_id, key, moment)
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--since") from exc
     except RequestFailed as exc:
         raise click.ClickException(str(exc)) from exc
 

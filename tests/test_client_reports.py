@@ -80,9 +80,13 @@ def test_reports_command_prints_json_lines(
         assert done.exit_code == 0, done.output
         lines = [json.loads(line) for line in done.output.splitlines()]
         assert [line["details"] for line in lines] == ["第一份", "第二份"]
-        bad = CliRunner().invoke(
-            main,
-            ["reports", base_url, "--issuer", ISSUER_ID, "--key", str(key_file), "--since", "x"],
-        )
+        command = ["reports", base_url, "--issuer", ISSUER_ID, "--key", str(key_file)]
+        bad = CliRunner().invoke(main, [*command, "--since", "x"])
         assert bad.exit_code == 2
-        assert "--since" in bad.output
+        assert "--since is not RFC 3339" in bad.output
+        local = CliRunner().invoke(main, [*command, "--since", "2026-03-01T08:00:00"])
+        assert local.exit_code == 2
+        assert "--since needs a UTC offset, e.g. 2026-03-01T00:00:00Z" in local.output
+        day = CliRunner().invoke(main, [*command, "--scans", "--since", "2026-13-01"])
+        assert day.exit_code == 2
+        assert "e.g. 2026-03-01" in day.output
