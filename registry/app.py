@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, current_app, g
@@ -20,7 +20,6 @@ from registry.log.note import NoteSigner
 from registry.settings import Settings, SettingsError
 from registry.store.db import make_engine, make_sessionmaker
 from registry.web.jsonprovider import OrjsonProvider
-from registry.web.rendered import Rendered, RenderedCache
 
 #: Top-level folders of the checkout that the app serves from.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,8 +46,6 @@ class Registry:
     clock: Callable[[], dt.datetime] = utc_now
     #: Sessions for requests that only read (:func:`read_db`); ``sessions`` elsewhere.
     read_sessions: sessionmaker[Session] | None = None
-    #: Rendered hot lookups (see registry.web.rendered); one per app, never shared.
-    rendered: RenderedCache[Rendered] = field(default_factory=RenderedCache)
 
 
 def load_log_key(settings: Settings) -> PrivateKey:

@@ -25,6 +25,7 @@ __all__ = [
     "SIGNATURE_ALG",
     "envelope_bytes",
     "record_hash",
+    "record_member",
     "sign_json",
     "sign_record",
     "verify_json",
@@ -149,6 +150,26 @@ def envelope_bytes_from(record_bytes: bytes, signature: Mapping[str, object], qr
             b"}",
         )
     )
+
+
+def record_member(data: bytes) -> bytes:
+    """The record's bytes inside the canonical bytes of a verified envelope (as
+    :func:`envelope_bytes_from` builds them and the registry stores and logs them), found
+    without parsing the envelope.
+
+    RFC 8785 puts the members in the order ``qr``, ``record``, ``signature``. In a verified
+    envelope ``qr`` is a string and ``signature`` an object of strings, and a JSON string holds
+    no unescaped quote: so the record lies between the first ``,"record":`` and the last
+    ``,"signature":``, whatever the record itself contains.
+
+    Raises:
+        ValueError: ``data`` is not laid out so.
+    """
+    start = data.find(b',"record":')
+    end = data.rfind(b',"signature":')
+    if not data.startswith(b'{"qr":"') or start < 0 or end < start or not data.endswith(b"}"):
+        raise ValueError("not the canonical bytes of an envelope")
+    return data[start + len(b',"record":') : end]
 
 
 def _bare_string(value: object) -> bytes | None:

@@ -4,6 +4,7 @@ issuers. JSON, ISO 8601 dates, ETags and open CORS."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from registry.app import Registry, db, registry
+from registry.crypto.envelope import record_member
 from registry.domain.calendar import china_today, rfc3339
 from registry.domain.schemes import SCHEMES, scheme_by_id
 from registry.domain.status import Status, derive_status
@@ -45,28 +47,39 @@ def record_json(record: Mapping[str, Any]) -> dict[str, Any]:
     """The facts of a record (its JSON object, as signed) as the API shows them, with scheme
     and tier spelled out. Only records the registry accepted reach here, so scheme and tier
     are known."""
-    scheme = scheme_by_id(record["scheme"])
-    tier = scheme.tier_named(record["tier"])
-    if tier is None:  # pragma: no cover - ingest accepts known tiers only
-        raise LookupError(f"unknown tier {record['tier']!r}")
+    scheme, tier = _scheme_and_tier(record["scheme"], record["tier"])
     out: dict[str, Any] = dict(record)
     out.pop("type", None)
-    out["scheme"] = {
-        "id": scheme.id,
-        "code": scheme.code,
-        "name_zh": scheme.name_zh,
-        "name_en": scheme.name_en,
-        "standard": scheme.standard,
-    }
-    out["tier"] = {
-        "name": tier.name,
-        "code": tier.code,
-        "name_en": tier.name_en,
-        "meaning_zh": tier.meaning_zh,
-        "meaning_en": tier.meaning_en,
-    }
+    out["scheme"] = scheme
+    out["tier"] = tier
     out.pop("standard", None)
     return out
+
+
+@functools.cache
+def _scheme_and_tier(scheme_id: str, tier_name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A scheme and a tier as the API spells them out; built once each (read-only: the
+    answers are serialised, never changed)."""
+    scheme = scheme_by_id(scheme_id)
+    tier = scheme.tier_named(tier_name)
+    if tier is None:  # pragma: no cover - ingest accepts known tiers only
+        raise LookupError(f"unknown tier {tier_name!r}")
+    return (
+        {
+            "id": scheme.id,
+            "code": scheme.code,
+            "name_zh": scheme.name_zh,
+            "name_en": scheme.name_en,
+            "standard": scheme.standard,
+        },
+        {
+            "name": tier.name,
+            "code": tier.code,
+            "name_en": tier.name_en,
+            "meaning_zh": tier.meaning_zh,
+            "meaning_en": tier.meaning_en,
+        },
+    )
 
 
 def issuer_json(info: lookup.IssuerInfo) -> dict[str, Any]:
@@ -213,10 +226,11 @@ def get_certificate(number: str) -> Response:
 def current_certificate(state: Registry, number: str, issuer: str | None) -> Rendered:
     """The rendered answer to ``GET /api/v1/certificates/<number>[?issuer=]``.
 
-    It takes the short way: one prepared query (:func:`registry.services.lookup.current_versions`),
-    the answer rendered from the stored signed record, and the rendered bytes reused for up to
-    a minute while nothing they depend on has changed (the key holds the log size, which grows
-    with every push and key event).
+    It takes the short way: one prepared query (:func:`registry.services.lookup.current_versions`)
+    and the answer rendered from the stored signed record. Rendered answers are not kept: a
+    per-process cache of them cost the lookup 0.05–0.08 × hello-world under the benchmark's
+    long tail of numbers, more than its hits saved (docs/benchmarks.md), and every push or key
+    event would have made its entries unreachable anyway.
 
     Raises:
         lookup.CertificateNotFound: no issuer uses ``number`` (or not ``issuer``).
@@ -232,34 +246,24 @@ def current_certificate(state: Registry, number: str, issuer: str | None) -> Ren
     if len(rows) > 1:
         raise lookup.AmbiguousNumber(number, [row.issuer.id for row in rows])
     (row,) = rows
-    key = ("certificate", number, row.issuer.id, row.log_index, row.log_size, day)
-    hit = state.rendered.get(key)
-    if hit is None:
-        envelope = loads(row.envelope)
-        raw = envelope["record"]
-        status = derive_status(
-            Status(raw["status"]), dt.date.fromisoformat(raw["expiry_date"]), day
-        )
-        body = {
-            **record_json(raw),
-            "issuer": issuer_json(row.issuer),
-            "status": status_json(status),
-            "signed_status": raw["status"],
-            "version": raw["version"],
-            "received_at": iso_time(row.received_at),
-            "log_index": row.log_index,
-            "kid": row.kid,
-            "key_compromised": row.untrusted,
-            "flagged": row.flagged,
-            "checked_at": iso_time(now),
-            "envelope": envelope,
-        }
-        hit = Rendered(
-            dumps_bytes(body),
-            etag_of(row.issuer.id, number, row.log_index, day, row.log_size),
-        )
-        state.rendered.put(key, hit)
-    return hit
+    raw = loads(record_member(row.envelope))
+    status = derive_status(Status(raw["status"]), dt.date.fromisoformat(raw["expiry_date"]), day)
+    body = {
+        **record_json(raw),
+        "issuer": issuer_json(row.issuer),
+        "status": status_json(status),
+        "signed_status": raw["status"],
+        "version": raw["version"],
+        "received_at": iso_time(row.received_at),
+        "log_index": row.log_index,
+        "kid": row.kid,
+        "key_compromised": row.untrusted,
+        "flagged": row.flagged,
+        "checked_at": iso_time(now),
+    }
+    # The signed envelope goes out as the exact bytes the registry stored and logged.
+    answer = b"".join((dumps_bytes(body)[:-1], b',"envelope":', row.envelope, b"}"))
+    return Rendered(answer, etag_of(row.issuer.id, number, row.log_index, day, row.log_size))
 
 
 def etag_of(*parts: object) -> str:

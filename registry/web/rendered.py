@@ -1,10 +1,10 @@
-"""A small per-process cache of rendered responses: hot lookups and QR images.
+"""A small per-process cache of rendered responses (QR images and which image is current),
+and :class:`Rendered`, a response body with its validator.
 
-Entries are keyed by everything the answer depends on. Lookups include the log size, which
-grows with every accepted push and key event, so any change to the registry makes old keys
-unreachable, and expire after ``ttl`` seconds, the same minute clients may cache the answers
-anyway (Cache-Control max-age), so the "checked at" time they carry is never older. Images are
-keyed by their ETag, which names the record version and parameters: they never expire.
+Entries are keyed by everything the answer depends on. Images are keyed by their ETag, which
+names the record version and parameters: they never expire. Entries with a time limit expire
+after ``ttl`` seconds. Lookups are not cached: see
+:func:`registry.web.api.current_certificate`.
 """
 
 from __future__ import annotations

@@ -199,3 +199,34 @@ def test_envelope_bytes_from_takes_the_short_cut_only_where_it_is_exact(
     record = {"type": "certificate-record/1", "version": 1}
     envelope = {"record": record, "signature": signature, "qr": qr}
     assert envelope_bytes_from(canonicalize(record), signature, qr) == envelope_bytes(envelope)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"type": "certificate-record/1", "version": 1},
+        # Text and keys that look like the envelope's own members.
+        {"scope": ',"signature":{"x":1}}', "qr": ',"record":', "version": 2},
+        {"organisation": {"a": 1, "signature": "x", "record": {"qr": "y"}}, "version": 3},
+        {"scope": '家用电器\n维修 " \\ \u2028', "version": 4},
+    ],
+)
+def test_record_member_is_the_records_canonical_bytes(record: dict[str, object]) -> None:
+    from registry.crypto.envelope import envelope_bytes_from, record_member, sign_record
+    from registry.crypto.jcs import canonicalize
+    from registry.crypto.keys import PrivateKey
+
+    signature = sign_record(record, PrivateKey.from_seed(bytes(32)))
+    data = envelope_bytes_from(canonicalize(record), signature, "ABCDEF234567")
+    assert record_member(data) == canonicalize(record)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"{}", b'{"record":{},"signature":{}}', b'{"qr":"A","signature":{}}', b'{"qr":"A"'],
+)
+def test_record_member_refuses_other_bytes(data: bytes) -> None:
+    from registry.crypto.envelope import record_member
+
+    with pytest.raises(ValueError, match="canonical bytes of an envelope"):
+        record_member(data)

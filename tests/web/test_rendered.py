@@ -1,4 +1,4 @@
-"""The per-process cache of rendered lookups."""
+"""The per-process cache of rendered answers."""
 
 from __future__ import annotations
 
