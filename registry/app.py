@@ -10,15 +10,18 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry.crypto.keys import PrivateKey
 from registry.log.note import NoteSigner
 from registry.settings import Settings, SettingsError
 from registry.store.db import make_engine, make_sessionmaker
+from registry.store.prepared import pg_reader
 from registry.web.jsonprovider import OrjsonProvider
 
 #: Top-level folders of the checkout that the app serves from.
@@ -26,6 +29,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = PROJECT_ROOT / "templates"
 
 LOG_KEY_FILE = "log.pem"
+
+T = TypeVar("T")
 
 
 def utc_now() -> dt.datetime:
@@ -96,9 +101,8 @@ def create_app(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        read_sessions=make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
-        if engine.dialect.name == "postgresql"
-        else None,
+        # Bound per request to the engine's autocommit companion (read_db).
+        read_sessions=make_sessionmaker(engine) if engine.dialect.name == "postgresql" else None,
         log_signer=NoteSigner(settings.log_origin, log_key),
         log_key=log_key,
     )
@@ -130,17 +134,53 @@ def read_db() -> Session:
     On PostgreSQL its statements run in autocommit mode, each in its own snapshot, as they
     would at PostgreSQL's READ COMMITTED level inside a transaction; there is then no
     ROLLBACK when the request ends, which would make psycopg forget the statements it has
-    prepared on the server (and PostgreSQL plan every query again). Never write through it:
-    nothing would make the writes atomic. On SQLite it is the request's usual session (a
-    transaction there reads one snapshot).
+    prepared on the server (and PostgreSQL plan every query again). It reads through the
+    engine's companion pool, which does not ping the server at checkout
+    (:func:`registry.store.prepared.pg_reader`): use it through :func:`read_with_retry`.
+    Never write through it: nothing would make the writes atomic. On SQLite it is the
+    request's usual session (a transaction there reads one snapshot).
     """
     state = registry()
     if state.read_sessions is None:
         return db()
     if "db_read_session" not in g:
-        g.db_read_session = state.read_sessions()
+        g.db_read_session = state.read_sessions(bind=pg_reader(state.engine))
     session: Session = g.db_read_session
     return session
+
+
+def read_with_retry(work: Callable[[Session], T]) -> T:
+    """``work(read_db())``, run once more on a fresh session if its connection was dead.
+
+    The read session's pool does not ping the server at checkout, so a connection the server
+    dropped (a restart, a failover) fails the first statement instead. The session's
+    connections are then invalidated, the pool's others dropped (a restarted server ended
+    them all), and ``work``, which only reads, runs again on a new connection.
+    """
+    session = read_db()
+    try:
+        return work(session)
+    except Exception as exc:
+        state = registry()
+        if state.read_sessions is None or not _is_disconnect(session, exc):
+            raise
+        g.pop("db_read_session", None)
+        session.invalidate()
+        pg_reader(state.engine).dispose()
+        return work(read_db())
+
+
+def _is_disconnect(session: Session, exc: Exception) -> bool:
+    """Whether ``exc`` says the session's database connection is gone: through SQLAlchemy, or
+    raised by the driver itself (:class:`registry.store.prepared.Prepared` runs on its
+    cursor)."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated
+    dialect = session.get_bind().dialect
+    if not isinstance(exc, dialect.loaded_dbapi.Error):
+        return False
+    driver = session.connection().connection.dbapi_connection
+    return dialect.is_disconnect(exc, driver, None)
 
 
 def _close_session(_exc: BaseException | None) -> None:

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
-from registry.app import db, read_db, registry
+from registry.app import db, read_with_retry, registry
 from registry.domain.calendar import CST, china_today
 from registry.domain.schemes import SCHEMES, find_scheme
 from registry.domain.status import Status
@@ -114,7 +114,8 @@ def search_results() -> ResponseReturnValue:
     if not query.text:
         return render_template("search.html", **context)
     try:
-        result = search(read_db(), query, china_today(registry().clock()))
+        today = china_today(registry().clock())
+        result = read_with_retry(lambda session: search(session, query, today))
     except SearchError as exc:
         return render_template("search.html", error=exc, **context), 400
     single = _single_certificate(result)
@@ -302,7 +303,8 @@ def organisation(uscc: str) -> str | tuple[str, int]:
     except USCCInvalid as exc:
         return not_found("organisation", uscc, uscc_problem=exc)
     now = registry().clock()
-    view = lookup.organisation(read_db(), uscc, china_today(now))
+    today = china_today(now)
+    view = read_with_retry(lambda session: lookup.organisation(session, uscc, today))
     if view is None:
         return not_found("organisation", uscc)
     return render_template("organisation.html", org=view, checked_at=now)

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from registry.app import read_db, registry
+from registry.app import read_with_retry, registry
 from registry.domain.calendar import china_today
 from registry.services.search import (
     MAX_LIMIT,
@@ -47,7 +47,8 @@ def get_search() -> Response:
         limit=_limit(args.get("limit")),
     )
     try:
-        result = search(read_db(), query, china_today(registry().clock()))
+        today = china_today(registry().clock())
+        result = read_with_retry(lambda session: search(session, query, today))
     except SearchError as exc:
         raise APIError(400, exc.code, exc.message) from exc
     response = jsonify(result_json(query.text.strip(), result))

@@ -1,6 +1,7 @@
 """A PostgreSQL restart costs no failed requests: pooled connections the server dropped are
-noticed on checkout (``pool_pre_ping``) and replaced; the hot reads, whose pool does not ping
-(``registry.store.prepared.pg_reader``), run once more on a fresh pool."""
+noticed on checkout (``pool_pre_ping``) and replaced; the reads that go through the pool that
+does not ping (``registry.store.prepared.pg_reader``: the hot reads and the read sessions of
+search and the organisation page) run once more on a fresh connection."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
+from registry.store.prepared import pg_reader
 from tests.conftest import push_accepted
 
 PATHS = (
@@ -39,14 +41,21 @@ def test_requests_after_the_server_dropped_every_connection(
     paths = (*PATHS, "/o/" + envelope["record"]["organisation"]["uscc"])
     for path in paths * 3:
         assert client.get(path).status_code == 200, path
-    # Several connections in the pool, as under load: each request takes one in turn.
-    held = [engine.raw_connection() for _ in range(4)]
-    for connection in held:
-        connection.close()
-    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    for path in paths:  # each first after a restart: no other request cleans up before it
+        # Several connections in each pool, as under load: each request takes one in turn.
+        held = [pool.raw_connection() for pool in (engine, pg_reader(engine)) for _ in range(4)]
+        for connection in held:
+            connection.close()
+        assert drop_every_connection(engine, postgres_admin_url) >= 1
+        assert client.get(path).status_code == 200, path
+        assert client.get(path).status_code == 200, path
+
+
+def drop_every_connection(engine: Engine, admin_url: str) -> int:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            dropped = connection.execute(
+            dropped: int = connection.execute(
                 text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                     "WHERE datname = :name AND pid <> pg_backend_pid()"
@@ -55,6 +64,23 @@ def test_requests_after_the_server_dropped_every_connection(
             ).scalar_one()
     finally:
         admin.dispose()
-    assert dropped >= 1
-    for path in paths:
+    return dropped
+
+
+@pytest.mark.postgres
+def test_search_reads_without_a_ping(
+    app: Flask,
+    client: FlaskClient,
+    make_envelope: Callable[..., dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = app.extensions["registry"].engine
+    if engine.dialect.name != "postgresql":
+        return  # SQLite has no server to ping
+    push_accepted(client, make_envelope())
+    companion = pg_reader(engine)
+    pings: list[object] = []
+    monkeypatch.setattr(companion.dialect, "do_ping", lambda connection: pings.append(1))
+    for path in PATHS[3:]:
         assert client.get(path).status_code == 200, path
+    assert pings == []

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from registry.app import db, read_db, registry
 from registry.client import Signer
 from registry.settings import SettingsError
+from registry.store.prepared import pg_reader
 from tests.conftest import ISSUER_ID
 from tests.postgres import pooled_driver_connection, server_prepared_statements
 from tests.services.test_search import USCC, certificate, wrong_check
@@ -208,6 +209,7 @@ def test_searches_read_outside_a_transaction_on_postgresql(app: Flask, client: F
         assert get(client, "q=" + quote("华信"))[0] == 200
     if not postgres:
         return
-    with pooled_driver_connection(app.extensions["registry"].engine) as driver:
+    # Read sessions use the engine's companion pool (registry.store.prepared.pg_reader).
+    with pooled_driver_connection(pg_reader(app.extensions["registry"].engine)) as driver:
         prepared = server_prepared_statements(driver)
     assert any("name_gram" in text for text in prepared), prepared
