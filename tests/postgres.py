@@ -134,6 +134,24 @@ def pooled_driver_connection(engine: sa.Engine) -> Iterator[Any]:
         raw.close()
 
 
+def drop_every_connection(engine: sa.Engine, admin_url: str) -> int:
+    """End every server session on ``engine``'s database, as a restart or failover would; how
+    many there were."""
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            dropped: int = connection.execute(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": engine.url.database},
+            ).scalar_one()
+    finally:
+        admin.dispose()
+    return dropped
+
+
 def server_prepared_statements(driver_connection: Any) -> list[str]:
     """The SQL of the statements prepared on the server in this PostgreSQL session."""
     cursor = driver_connection.cursor()

@@ -13,14 +13,14 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, bindparam, create_engine, select
-from sqlalchemy import text as sql_text
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, bindparam, select
 
 from registry.store import prepared
 from registry.store.db import make_engine
 from registry.store.models import LogState
 from registry.store.prepared import Prepared, pg_reader
 from tests.conftest import BACKENDS
+from tests.postgres import drop_every_connection
 
 SIZE = Prepared(select(LogState.size).where(LogState.id == bindparam("id")))
 
@@ -32,22 +32,6 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
-
-
-def drop_every_connection(engine: Engine, admin_url: str) -> int:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            dropped: int = connection.execute(
-                sql_text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": engine.url.database},
-            ).scalar_one()
-    finally:
-        admin.dispose()
-    return dropped
 
 
 def test_reads_do_not_ping(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:

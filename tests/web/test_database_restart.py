@@ -12,10 +12,10 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, make_url, text
 
 from registry.store.prepared import pg_reader
 from tests.conftest import push_accepted
+from tests.postgres import drop_every_connection
 
 PATHS = (
     "/api/v1/certificates/CQC-ASS-2024-000123",  # the fast path: a prepared engine read
@@ -49,22 +49,6 @@ def test_requests_after_the_server_dropped_every_connection(
         assert drop_every_connection(engine, postgres_admin_url) >= 1
         assert client.get(path).status_code == 200, path
         assert client.get(path).status_code == 200, path
-
-
-def drop_every_connection(engine: Engine, admin_url: str) -> int:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            dropped: int = connection.execute(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = :name AND pid <> pg_backend_pid()"
-                ),
-                {"name": make_url(engine.url).database},
-            ).scalar_one()
-    finally:
-        admin.dispose()
-    return dropped
 
 
 @pytest.mark.postgres
