@@ -151,11 +151,9 @@ def pg_reader(engine: Engine) -> Engine:
         found = _PG_READERS.get(engine)
         if found is not None and found.pid == pid and found.generation == generation:
             return found.engine
-        if found is not None:
-            if found.pid == pid:
-                found.engine.dispose()
-            else:
-                _INHERITED.append(found)
+        if found is not None and found.pid != pid:
+            _INHERITED.append(found)
+        # (A stale companion of this process was disposed with its engine, in _disposed.)
         reader = create_engine(
             engine.url,
             isolation_level="AUTOCOMMIT",
