@@ -67,6 +67,8 @@ class Row:
     target: float | None
     result: wrk.Result | None = None
     datasette: wrk.Result | None = None
+    #: CPU microseconds the registry's processes spent per request during the run.
+    cpu_us: float | None = None
     note: str = ""
     ratios: dict[str, float] = field(default_factory=dict)
 
@@ -325,7 +327,11 @@ def run(
         if ds_db is not None:
             ds = stack.enter_context(servers.datasette(ds_db, out, workers=os.cpu_count() or 1))
 
-        def measure(base: str, name: str, paths: list[str], warm_all: bool) -> wrk.Result:
+        def measure(
+            server: servers.Server, name: str, paths: list[str], warm_all: bool
+        ) -> tuple[wrk.Result, float]:
+            """The wrk run, and the server's CPU microseconds per request during it."""
+            base = server.base_url
             warm, paths = paths, paths
             if len(paths) > 2 * WARM_URLS and not warm_all:
                 warm, paths = paths[-WARM_URLS:], paths[:-WARM_URLS]
@@ -339,12 +345,15 @@ def run(
                 )
             else:
                 _warm(base, warm[:20])
-            return wrk.run(base, file, duration, connections, threads)
+            cpu_before = server.cpu_seconds()
+            result = wrk.run(base, file, duration, connections, threads)
+            cpu = server.cpu_seconds() - cpu_before
+            return result, cpu / max(result.requests, 1) * 1e6
 
         # Freshly forked workers answer their first burst slowly: warm hello-world with wrk
         # even in --quick mode, or the first baseline reads low.
         wrk.run(hello.base_url, _write_paths(out, "hello", ["/"]), 1, connections, threads)
-        hello_first = measure(hello.base_url, "hello", ["/"], False)
+        hello_first, hello_cpu_first = measure(hello, "hello", ["/"], False)
         echo(f"hello-world: {hello_first.rate:,.0f} req/s")
         for endpoint in chosen:
             row = Row(endpoint.name, endpoint.route, endpoint.target)
@@ -352,28 +361,31 @@ def run(
             if not _served(app.url_map, endpoint.paths[0]):
                 row.note = "not served yet"
                 continue
-            row.result = measure(
-                registry.base_url, endpoint.name, endpoint.paths, endpoint.warm_all
+            row.result, row.cpu_us = measure(
+                registry, endpoint.name, endpoint.paths, endpoint.warm_all
             )
             if ds is not None and endpoint.datasette:
-                row.datasette = measure(
-                    ds.base_url, "datasette " + endpoint.name, endpoint.datasette, False
+                row.datasette, _ = measure(
+                    ds, "datasette " + endpoint.name, endpoint.datasette, False
                 )
                 busy = ds.wait_idle()
                 if busy > 2:
                     echo(f"  (datasette went on working for {busy:.0f} s after its run)")
             echo(f"  {endpoint.name}: {row.result.rate:,.0f} req/s")
-        hello_last = measure(hello.base_url, "hello", ["/"], False)
+        hello_last, hello_cpu_last = measure(hello, "hello", ["/"], False)
 
     baseline = statistics.mean([hello_first.rate, hello_last.rate])
     drift = abs(hello_first.rate - hello_last.rate) / baseline
+    hello_cpu = statistics.mean([hello_cpu_first, hello_cpu_last])
     for row in rows:
         if row.result is not None:
             row.ratios["hello"] = row.result.rate / baseline
+            if row.cpu_us:
+                row.ratios["cpu"] = hello_cpu / row.cpu_us
             if row.datasette is not None:
                 row.ratios["datasette"] = row.result.rate / max(row.datasette.rate, 0.01)
     echo("")
-    echo(table(rows, hello_first, hello_last))
+    echo(table(rows, (hello_first, hello_cpu_first), (hello_last, hello_cpu_last)))
     echo(
         f"\nbaseline hello-world {baseline:,.0f} req/s (first {hello_first.rate:,.0f}, last "
         f"{hello_last.rate:,.0f}, drift {drift:.0%}); {duration:g} s per endpoint, "
@@ -385,6 +397,7 @@ def run(
         "duration": duration,
         "connections": connections,
         "hello": [asdict(hello_first), asdict(hello_last)],
+        "hello_cpu_us": [hello_cpu_first, hello_cpu_last],
         "rows": [
             {
                 **asdict(r),
@@ -402,13 +415,15 @@ def _cells(row: Row) -> Iterator[str]:
     result = row.result
     yield row.name
     if result is None:
-        yield from ("", "", "", "", "", "", "", row.note)
+        yield from ("", "", "", "", "", "", "", "", "", row.note)
         return
     ratio = row.ratios["hello"]
     yield f"{result.rate:,.0f}"
     yield f"{ratio:.2f}"
     yield f"{result.p50_ms:.1f}"
     yield f"{result.p99_ms:.1f}"
+    yield f"{row.cpu_us:,.0f}" if row.cpu_us else ""
+    yield f"{row.ratios['cpu']:.2f}" if "cpu" in row.ratios else ""
     if row.target is None:
         yield ""
     else:
@@ -428,27 +443,39 @@ def _cells(row: Row) -> Iterator[str]:
     yield "; ".join(problems)
 
 
-def table(rows: list[Row], hello_first: wrk.Result, hello_last: wrk.Result) -> str:
-    """The results as a Markdown table (pasted as is into docs/benchmarks.md)."""
+def table(
+    rows: list[Row],
+    hello_first: tuple[wrk.Result, float],
+    hello_last: tuple[wrk.Result, float],
+) -> str:
+    """The results as a Markdown table (pasted as is into docs/benchmarks.md).
+
+    ``hello_first`` and ``hello_last`` are the baseline's runs with its CPU microseconds per
+    request."""
     header = [
         "endpoint",
         "req/s",
         "× hello",
         "p50 ms",
         "p99 ms",
+        "CPU µs/req",
+        "CPU × hello",
         "target",
         "datasette req/s",
         "× datasette",
         "notes",
     ]
 
-    def hello_cells(hello: wrk.Result, label: str) -> list[str]:
+    def hello_cells(run: tuple[wrk.Result, float], label: str) -> list[str]:
+        hello, cpu_us = run
         return [
             label,
             f"{hello.rate:,.0f}",
             "1",
             f"{hello.p50_ms:.1f}",
             f"{hello.p99_ms:.1f}",
+            f"{cpu_us:,.0f}",
+            "1",
             "",
             "",
             "",

@@ -31,6 +31,10 @@ class Server:
     base_url: str
     pid: int
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the server's processes have used so far."""
+        return _tree_cpu_seconds(self.pid)
+
     def wait_idle(self, timeout: float = 180.0, window: float = 0.5) -> float:
         """Wait until the server's processes use under 5% of a core; the seconds it took.
 
