@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from registry.crypto.keys import PrivateKey
 from registry.log.note import NoteSigner
+from registry.services.lookup import PublisherCache
 from registry.settings import Settings, SettingsError
 from registry.store.db import make_engine, make_sessionmaker
 from registry.store.prepared import pg_reader
@@ -51,6 +52,8 @@ class Registry:
     clock: Callable[[], dt.datetime] = utc_now
     #: Sessions for requests that only read (:func:`read_db`); ``sessions`` elsewhere.
     read_sessions: sessionmaker[Session] | None = None
+    #: Issuers and key compromises as the lookup shows them, per process.
+    publishers: PublisherCache = field(default_factory=PublisherCache)
 
 
 def load_log_key(settings: Settings) -> PrivateKey:

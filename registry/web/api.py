@@ -226,8 +226,9 @@ def get_certificate(number: str) -> Response:
 def current_certificate(state: Registry, number: str, issuer: str | None) -> Rendered:
     """The rendered answer to ``GET /api/v1/certificates/<number>[?issuer=]``.
 
-    It takes the short way: one prepared query (:func:`registry.services.lookup.current_versions`)
-    and the answer rendered from the stored signed record. Rendered answers are not kept: a
+    It takes the short way: one prepared query (:func:`registry.services.lookup.current_versions`),
+    the issuer and key from the process's :class:`registry.services.lookup.PublisherCache`, and
+    the answer rendered from the stored signed record. Rendered answers are not kept: a
     per-process cache of them cost the lookup 0.05–0.08 × hello-world under the benchmark's
     long tail of numbers, more than its hits saved (docs/benchmarks.md), and every push or key
     event would have made its entries unreachable anyway.
@@ -238,7 +239,7 @@ def current_certificate(state: Registry, number: str, issuer: str | None) -> Ren
     """
     now = state.clock()
     day = china_today(now)
-    rows = lookup.current_versions(state.engine, number)
+    rows = lookup.current_versions(state.engine, number, state.publishers)
     if issuer is not None:
         rows = [row for row in rows if row.issuer.id == issuer]
     if not rows:

@@ -11,6 +11,9 @@ from flask.testing import FlaskClient
 
 from registry.app import Registry
 from registry.client import Signer
+from registry.crypto.keys import PrivateKey
+from registry.services import lookup
+from registry.services.issuers import register_issuer
 from tests.conftest import Clock, record_json
 
 MakeEnvelope = Callable[..., dict[str, Any]]
@@ -256,3 +259,76 @@ def test_the_envelope_is_the_exact_bytes_the_registry_logged(
     assert stored == logged
     assert answer.data.endswith(b',"envelope":' + stored + b"}")
     assert answer.get_json()["envelope"] == envelope
+
+
+def test_the_issuer_beside_a_lookup_follows_its_later_pushes(
+    client: FlaskClient, make_envelope: MakeEnvelope, clock: Clock
+) -> None:
+    """Issuers come from a per-process copy, read again whenever the log has grown."""
+    push(client, make_envelope())
+    first = client.get(f"/api/v1/certificates/{NUMBER}").get_json()
+    assert first["issuer"]["last_push_at"] == "2026-03-01T08:00:00Z"
+    clock.advance(hours=2)
+    push(client, make_envelope(certificate_number="CQC-ASS-2024-000124"))
+    again = client.get(f"/api/v1/certificates/{NUMBER}").get_json()
+    assert again["issuer"]["last_push_at"] == "2026-03-01T10:00:00Z"
+
+
+def test_a_lookup_finds_an_issuer_registered_after_the_first_lookup(
+    client: FlaskClient, make_envelope: MakeEnvelope, state: Registry, clock: Clock
+) -> None:
+    push(client, make_envelope())
+    assert client.get(f"/api/v1/certificates/{NUMBER}").status_code == 200
+    key = PrivateKey.from_seed(b"issuer-three-seed-for-tests-0003")
+    with state.sessions() as session:
+        register_issuer(session, "CNCA-R-2020-009", "第三认证机构", None, key.public_key, clock.now)
+        session.commit()
+    other = "CQC-ASS-2024-000999"
+    push(
+        client,
+        Signer(key).envelope(record_json(issuer="CNCA-R-2020-009", certificate_number=other)),
+    )
+    response = client.get(f"/api/v1/certificates/{other}")
+    assert response.status_code == 200
+    assert response.get_json()["issuer"]["name"] == "第三认证机构"
+
+
+def test_the_publisher_copy_is_read_again_at_any_other_log_size(
+    state: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A smaller size too, as after a database restore: the copy is never kept for it."""
+    sizes = iter([5, 3])
+    loads: list[int] = []
+
+    def load(bind: object) -> lookup.Publishers:
+        loads.append(size := next(sizes))
+        return lookup.Publishers(size, {}, {})
+
+    monkeypatch.setattr(lookup, "load_publishers", load)
+    cache = lookup.PublisherCache()
+    assert cache.at(state.engine, 5).log_size == 5
+    assert cache.at(state.engine, 5).log_size == 5
+    assert loads == [5]
+    assert cache.at(state.engine, 3).log_size == 3
+    assert loads == [5, 3]
+
+
+def test_publishers_are_read_again_when_the_log_grew_between_two_statements(
+    state: Registry, signer: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = lookup._KEY_COMPROMISES.all
+    calls: list[int] = []
+
+    def racing(bind: Any, **params: Any) -> list[tuple[Any, ...]]:
+        rows = real(bind, **params)
+        calls.append(len(rows))
+        if len(calls) == 1:  # as if a key event had committed after the issuers were read
+            return [(*row[:-1], row[-1] + 1) for row in rows]
+        return rows
+
+    monkeypatch.setattr(lookup._KEY_COMPROMISES, "all", racing)
+    found = lookup.load_publishers(state.engine)
+    assert len(calls) == 2
+    assert found.log_size == 1  # the issuer's registration
+    assert set(found.issuers) == {"CNCA-R-2002-001"}
+    assert found.compromised_at == {signer.key.public_key.thumbprint: None}
