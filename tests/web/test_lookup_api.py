@@ -332,3 +332,22 @@ def test_publishers_are_read_again_when_the_log_grew_between_two_statements(
     assert found.log_size == 1  # the issuer's registration
     assert set(found.issuers) == {"CNCA-R-2002-001"}
     assert found.compromised_at == {signer.key.public_key.thumbprint: None}
+
+
+def test_the_publisher_copy_is_reused_while_the_log_size_stays(
+    client: FlaskClient, make_envelope: MakeEnvelope, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The size the lookup's query reads and the copy's compare equal on each database."""
+    real = lookup.load_publishers
+    loads: list[int] = []
+
+    def counting(bind: Any) -> lookup.Publishers:
+        found = real(bind)
+        loads.append(found.log_size)
+        return found
+
+    monkeypatch.setattr(lookup, "load_publishers", counting)
+    push(client, make_envelope())
+    for _ in range(3):
+        assert client.get(f"/api/v1/certificates/{NUMBER}").status_code == 200
+    assert loads == [2]  # the issuer's registration and the record
