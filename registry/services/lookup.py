@@ -168,8 +168,8 @@ def versions(session: Session, issuer: str, number: str) -> list[Version]:
     return [_version(row, compromised_at) for row, compromised_at in rows]
 
 
-#: What a lookup shows of one version: its issuer, the stored envelope and its receipt, and
-#: the key's compromise (if any).
+#: What a certificate's history shows of one version: its issuer, the stored envelope and its
+#: receipt, and the key's compromise (if any).
 _VERSION_COLUMNS = (
     Issuer.id,
     Issuer.name,
@@ -204,7 +204,17 @@ _CURRENT = Prepared(
     .order_by(Certificate.issuer_id)
 )
 
-_ISSUERS = Prepared(select(Issuer.id, Issuer.name, Issuer.name_en, Issuer.last_push_at, _LOG_SIZE))
+#: Every issuer, as :func:`publishers` and :class:`PublisherCache` show them, with the log size.
+_PUBLISHERS = Prepared(
+    select(
+        Issuer.id,
+        Issuer.name,
+        Issuer.name_en,
+        Issuer.last_push_at,
+        Issuer.certificates,
+        _LOG_SIZE,
+    ).order_by(Issuer.id)
+)
 _KEY_COMPROMISES = Prepared(select(IssuerKey.kid, IssuerKey.compromised_at, _LOG_SIZE))
 
 
@@ -221,14 +231,14 @@ def load_publishers(bind: Session | Engine) -> Publishers:
     """Issuers and keys as of one log size (read again if a change came between the two
     statements)."""
     while True:
-        issuers = _ISSUERS.all(bind)
+        issuers = _PUBLISHERS.all(bind)
         keys = _KEY_COMPROMISES.all(bind)
         sizes = {row[-1] for row in issuers} | {row[-1] for row in keys}
         if len(sizes) <= 1:
             break
     return Publishers(
         log_size=sizes.pop() if sizes else 0,
-        issuers={row[0]: IssuerInfo(row[0], row[1], row[2], row[3]) for row in issuers},
+        issuers={row[0]: IssuerInfo(*row[:5]) for row in issuers},
         compromised_at={kid: at for kid, at, _ in keys},
     )
 
@@ -448,13 +458,6 @@ def derived_status(row: Certificate, today: dt.date) -> Status:
     return derive_status(Status(row.status), row.expiry_date, today)
 
 
-_PUBLISHERS = Prepared(
-    select(
-        Issuer.id, Issuer.name, Issuer.name_en, Issuer.last_push_at, Issuer.certificates
-    ).order_by(Issuer.id)
-)
-
-
 def publishers(bind: Session | Engine) -> list[IssuerInfo]:
     """Every issuer that publishes here, when each last pushed, and how many certificates."""
-    return [IssuerInfo(*row) for row in _PUBLISHERS.all(bind)]
+    return [IssuerInfo(*row[:5]) for row in _PUBLISHERS.all(bind)]
