@@ -450,7 +450,7 @@ def lookup_fast_path(state: Registry) -> fastpath.Handler:
     :class:`registry.web.fastpath.FastPaths`."""
     prefix = PREFIX + "/certificates/"
 
-    def answer(path: str) -> fastpath.Answer | None:
+    def answer(path: str, _environ: object) -> fastpath.Answer | None:
         number = fastpath.segment_after(path, prefix)
         if number is None:
             return None

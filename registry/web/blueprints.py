@@ -47,7 +47,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(search.bp)
     app.register_blueprint(wellknown.bp)
     scan.init_app(app)
-    hot = [api.lookup_fast_path(app.extensions["registry"]), scan.image_fast_path(app)]
+    hot = [
+        api.lookup_fast_path(app.extensions["registry"]),
+        scan.image_fast_path(app),
+        pages.certificate_fast_path(app),
+        scan.scan_page_fast_path(app),
+    ]
     app.wsgi_app = SecurityHeaders(  # type: ignore[method-assign]
         fastpath.FastPaths(app.wsgi_app, hot)
     )

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 #: A response body and its headers (Content-Length is added).
 Answer = tuple[bytes, Sequence[tuple[str, str]]]
-#: Answers a plain request for the path it is given, or None to leave it to the app.
-Handler = Callable[[str], Answer | None]
+#: Answers a plain request for the path it is given (with the request's WSGI environ, for its
+#: headers), or None to leave it to the app.
+Handler = Callable[[str, "WSGIEnvironment"], Answer | None]
 
 
 class FastPaths:
@@ -43,7 +44,7 @@ class FastPaths:
         if path is not None:
             for handler in self.handlers:
                 try:
-                    answer = handler(path)
+                    answer = handler(path, environ)
                 except Exception:  # the view answers (and logs) it properly
                     answer = None
                 if answer is not None:

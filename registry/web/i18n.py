@@ -20,15 +20,22 @@ same texts.
 The language of a request (:func:`locale`) comes from, in order: ``?lang=zh|en`` (which also
 sets a ``lang`` cookie for later pages), the ``lang`` cookie, the best match in
 ``Accept-Language``, and finally ``zh``.
+
+The WSGI fast paths (:mod:`registry.web.fastpath`) render the certificate and scan pages
+outside Flask's request context with :func:`render_plain`, which gives a template what the
+context processors would, in the language :func:`language_of` reads off the WSGI environ.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import MappingProxyType, ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from flask import Flask, Response, g, has_request_context, request
@@ -37,6 +44,11 @@ from flask.templating import Environment
 from jinja2 import Template, TemplateSyntaxError
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header, parse_cookie
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 from registry.web import messages
 
@@ -87,18 +99,61 @@ CATALOGUE = load_catalogue()
 
 
 def locale() -> str:
-    """The language of the current request, ``"zh"`` or ``"en"`` (see the module docstring)."""
+    """The language of the current request, ``"zh"`` or ``"en"`` (see the module docstring).
+
+    Outside a request (a fast path rendering a page, :func:`_rendering_in`), the language that
+    render was given.
+    """
+    if not has_request_context():
+        return _OUTSIDE_REQUEST.get()
     cached: str | None = g.get("locale")
     if cached is not None:
         return cached
-    for chosen in (request.args.get("lang"), request.cookies.get(COOKIE)):
-        if chosen in LANGUAGES:
-            break
-    else:
-        # Werkzeug falls back from "zh-CN" to the primary tag "zh" when no exact match exists.
-        chosen = request.accept_languages.best_match(LANGUAGES) or DEFAULT
+    environ = request.environ
+    chosen = language_of(environ, request.args.get("lang") if environ.get("QUERY_STRING") else None)
     g.locale = chosen
     return chosen
+
+
+def language_of(environ: WSGIEnvironment, lang_arg: str | None) -> str:
+    """The language of a request from ``?lang=`` (``lang_arg``), else its WSGI environ: the
+    ``lang`` cookie, else the best match in ``Accept-Language``, else ``zh``.
+
+    Reads only the headers it needs, so a request with no cookie and a common
+    ``Accept-Language`` costs a dictionary lookup.
+    """
+    if lang_arg in LANGUAGES:
+        return lang_arg
+    cookie = environ.get("HTTP_COOKIE")
+    if cookie and COOKIE in cookie:
+        chosen = parse_cookie(cookie).get(COOKIE)
+        if chosen in LANGUAGES:
+            return chosen
+    return _accepted(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+
+
+@functools.lru_cache(maxsize=256)
+def _accepted(header: str) -> str:
+    # Browsers send a handful of distinct values, so the parse is cached per value. Werkzeug
+    # falls back from "zh-CN" to the primary tag "zh" when no exact match exists.
+    if not header:
+        return DEFAULT
+    return parse_accept_header(header, LanguageAccept).best_match(LANGUAGES) or DEFAULT
+
+
+#: The language of a page rendered outside a request (see :func:`_rendering_in`).
+_OUTSIDE_REQUEST: ContextVar[str] = ContextVar("page_language", default=DEFAULT)
+
+
+@contextmanager
+def _rendering_in(language: str) -> Iterator[None]:
+    """Make :func:`locale` (and so ``gettext``, ``pick`` and the ``cst`` filter) answer
+    ``language`` while a page renders outside Flask's request context."""
+    token = _OUTSIDE_REQUEST.set(language)
+    try:
+        yield
+    finally:
+        _OUTSIDE_REQUEST.reset(token)
 
 
 def gettext(msgid: str, **values: object) -> str:
@@ -139,11 +194,7 @@ TRANSLATORS = MappingProxyType({lang: _translator(n) for n, lang in enumerate(LA
 PICKERS = MappingProxyType({lang: _picker(lang) for lang in LANGUAGES})
 
 
-def _bound_to_language() -> dict[str, object]:
-    """Template context: the request's language, and ``_``/``pick`` bound to it. Templates
-    rendered with their context (pages, not imported macros) use these; the globals of the
-    same names give the same texts."""
-    language = locale()
+def _bound(language: str) -> dict[str, object]:
     return {
         "_": TRANSLATORS[language],
         "pick": PICKERS[language],
@@ -152,42 +203,170 @@ def _bound_to_language() -> dict[str, object]:
     }
 
 
+#: Per language, the template context that binds a page to it (see :func:`_bound_to_language`).
+BOUND = MappingProxyType({language: _bound(language) for language in LANGUAGES})
+
+
+def _bound_to_language() -> dict[str, object]:
+    """Template context: the request's language, and ``_``/``pick`` bound to it. Templates
+    rendered with their context (pages, not imported macros) use these; the globals of the
+    same names give the same texts. (Flask copies a processor's answer into the context, so
+    the shared dict is never changed.)"""
+    return BOUND[locale()]
+
+
+def render_plain(
+    environment: Environment,
+    name: str,
+    context: Mapping[str, object],
+    path: str,
+    environ: WSGIEnvironment,
+) -> bytes:
+    """Render template ``name`` as ``render_template`` would for a GET of ``path`` with no query
+    string, outside Flask's request context (for the WSGI fast paths), in the request's
+    language, as UTF-8.
+
+    ``environment`` is the app's :class:`PageEnvironment`. Instead of the context processors,
+    the page gets the language bindings and a ``url_in`` giving what :func:`url_in` would;
+    ``locale()`` answers the language meanwhile (:func:`_rendering_in`).
+    """
+    language = language_of(environ, None)
+    overlays: dict[str, Environment] = environment.by_language  # type: ignore[attr-defined]
+    template = overlays[language].get_template(name)
+    with _rendering_in(language):
+        html: str = template.render(
+            context, **BOUND[language], url_in=lambda code: f"{path}?lang={code}"
+        )
+    return html.encode()
+
+
 class FoldMessages(Extension):
     """Translates what needs no request when a template compiles, in its environment's language.
 
-    Rewrites the token stream: ``_("msgid")`` (a literal msgid, no values) becomes the text as a
-    string literal, ``locale()`` the language code and ``html_lang()`` its BCP 47 tag. Jinja then
-    folds ``{{ "text" }}`` into escaped static output. A msgid missing from the catalogue fails
-    the compilation (:class:`jinja2.TemplateSyntaxError`).
+    Rewrites the token stream:
+
+    - ``_("msgid")`` (a literal msgid, no values) becomes the text as a string literal, and
+      ``locale()`` and ``html_lang()`` the language code and its BCP 47 tag; Jinja then folds
+      ``{{ "text" }}`` into escaped static output;
+    - ``_("msgid", name=value, ...)`` becomes ``("text" | fill(name=value, ...))``: a filter is
+      a plain Python call, where a call of a context function goes through Jinja's
+      ``Context.call`` (a few microseconds, a few dozen times a page);
+    - ``pick(zh, en)`` becomes ``(zh)`` in Chinese and ``((en) or (zh))`` in English.
+
+    A msgid missing from the catalogue fails the compilation
+    (:class:`jinja2.TemplateSyntaxError`).
     """
 
     def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
         language: str = getattr(self.environment, "page_language", DEFAULT)
-        column = LANGUAGES.index(language)
-        constants = {"locale": language, "html_lang": HTML_LANG[language]}
-        tokens = list(stream)
-        previous: Token | None = None
+        folder = _Folder(language, stream)
+        yield from folder.rewrite(list(stream))
+
+
+_OPEN = frozenset({"lparen", "lbracket", "lbrace"})
+_CLOSE = frozenset({"rparen", "rbracket", "rbrace"})
+
+
+class _Folder:
+    """One template's token rewrite for :class:`FoldMessages`."""
+
+    def __init__(self, language: str, stream: TokenStream) -> None:
+        self.language = language
+        self.column = LANGUAGES.index(language)
+        self.constants = {"locale": language, "html_lang": HTML_LANG[language]}
+        self.stream = stream
+
+    def text(self, token: Token) -> str:
+        msgid: str = token.value
+        if msgid not in CATALOGUE:
+            raise TemplateSyntaxError(
+                f"msgid {msgid!r} is not in the catalogue",
+                token.lineno,
+                self.stream.name,
+                self.stream.filename,
+            )
+        return CATALOGUE[msgid][self.column]
+
+    def rewrite(self, tokens: list[Token]) -> list[Token]:
+        out: list[Token] = []
         i = 0
         while i < len(tokens):
             token = tokens[i]
-            ahead = [t.type for t in tokens[i + 1 : i + 4]]
-            global_call = token.type == "name" and (previous is None or previous.type != "dot")
-            if global_call and token.value == "_" and ahead == ["lparen", "string", "rparen"]:
-                msgid = tokens[i + 2].value
-                if msgid not in CATALOGUE:
-                    raise TemplateSyntaxError(
-                        f"msgid {msgid!r} is not in the catalogue",
-                        token.lineno,
-                        stream.name,
-                        stream.filename,
-                    )
-                token, i = Token(token.lineno, "string", CATALOGUE[msgid][column]), i + 4
-            elif global_call and token.value in constants and ahead[:2] == ["lparen", "rparen"]:
-                token, i = Token(token.lineno, "string", constants[token.value]), i + 3
-            else:
+            types = [t.type for t in tokens[i + 1 : i + 4]]
+            global_call = (
+                token.type == "name"
+                and types[:1] == ["lparen"]
+                and (not out or out[-1].type != "dot")
+            )
+            if not global_call:
+                out.append(token)
                 i += 1
-            previous = token
-            yield token
+                continue
+            line = token.lineno
+            close, commas = _call_extent(tokens, i + 1)
+            if token.value == "_" and types == ["lparen", "string", "rparen"]:
+                out.append(Token(line, "string", self.text(tokens[i + 2])))
+            elif token.value == "_" and types == ["lparen", "string", "comma"]:
+                values = self.rewrite(tokens[i + 4 : close])
+                out += [
+                    Token(line, "lparen", "("),
+                    Token(line, "string", self.text(tokens[i + 2])),
+                    Token(line, "pipe", "|"),
+                    Token(line, "name", "fill"),
+                    Token(line, "lparen", "("),
+                    *values,
+                    Token(line, "rparen", ")"),
+                    Token(line, "rparen", ")"),
+                ]
+            elif token.value in self.constants and types[:2] == ["lparen", "rparen"]:
+                out.append(Token(line, "string", self.constants[token.value]))
+            elif token.value == "pick" and len(commas) == 1:
+                zh = self.rewrite(tokens[i + 2 : commas[0]])
+                en = self.rewrite(tokens[commas[0] + 1 : close])
+                out += _parenthesised(
+                    line,
+                    zh
+                    if self.language == DEFAULT
+                    else [
+                        *_parenthesised(line, en),
+                        Token(line, "name", "or"),
+                        *_parenthesised(line, zh),
+                    ],
+                )
+            else:
+                out.append(token)
+                i += 1
+                continue
+            i = close + 1
+        return out
+
+
+def _call_extent(tokens: list[Token], opening: int) -> tuple[int, list[int]]:
+    """The index of the parenthesis closing the one at ``opening``, and of the commas
+    between them at the top level."""
+    depth = 0
+    commas: list[int] = []
+    for j in range(opening, len(tokens)):
+        kind = tokens[j].type
+        if kind in _OPEN:
+            depth += 1
+        elif kind in _CLOSE:
+            depth -= 1
+            if depth == 0:
+                return j, commas
+        elif kind == "comma" and depth == 1:
+            commas.append(j)
+    return len(tokens), commas  # unbalanced: the parser reports it
+
+
+def _parenthesised(line: int, tokens: list[Token]) -> list[Token]:
+    return [Token(line, "lparen", "("), *tokens, Token(line, "rparen", ")")]
+
+
+def fill(text: str, /, **values: object) -> str:
+    """The ``fill`` filter: a message's text with its ``{name}`` fields filled (see
+    :class:`FoldMessages`)."""
+    return text.format(**values)
 
 
 class PageEnvironment(Environment):
@@ -204,6 +383,7 @@ class PageEnvironment(Environment):
     def __init__(self, app: App, **options: Any) -> None:
         super().__init__(app, **options)
         self.add_extension(FoldMessages)
+        self.filters["fill"] = fill  # what FoldMessages turns _("msgid", name=value) into
         self.by_language: dict[str, Environment] = {DEFAULT: self}
         for language in LANGUAGES:
             if language != DEFAULT:
@@ -226,6 +406,12 @@ class PageEnvironment(Environment):
             if language != self.page_language:
                 return self.by_language[language].get_template(name, parent, globals)
         return super().get_template(name, parent, globals)
+
+
+def static_url(root: str | None, filename: str) -> str:
+    """The URL of a file under ``static/`` (what ``url_for("static", ...)`` gives for an app
+    served at the root, as every link in the templates assumes), without a request."""
+    return f"{root}/{filename}"
 
 
 def url_in(language: str) -> str:
@@ -258,8 +444,8 @@ def _remember(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Offer ``_``, ``pick``, ``locale``, ``html_lang`` and ``url_in`` to templates; remember
-    a ``?lang=`` choice in a cookie."""
+    """Offer ``_``, ``pick``, ``locale``, ``html_lang``, ``url_in`` and ``static_url`` to
+    templates; remember a ``?lang=`` choice in a cookie."""
     if "jinja_env" in app.__dict__:
         raise RuntimeError("i18n.init_app must run before the app's templates are first used")
     app.jinja_environment = PageEnvironment
@@ -269,6 +455,7 @@ def init_app(app: Flask) -> None:
         locale=locale,
         url_in=url_in,
         html_lang=lambda: HTML_LANG[locale()],
+        static_url=functools.partial(static_url, app.static_url_path),
         languages=LANGUAGES,
         language_names=LANGUAGE_NAMES,
     )

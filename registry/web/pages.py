@@ -12,11 +12,13 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint, Flask, Response, redirect, render_template, request
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
+from jinja2 import Environment, pass_environment
 
 from registry.app import db, read_with_retry, registry
 from registry.domain.calendar import CST, china_today
@@ -31,8 +33,19 @@ from registry.services.search import (
     SearchResult,
     search,
 )
-from registry.web.i18n import PICKERS, TRANSLATORS, gettext, locale
+from registry.web import fastpath
+from registry.web.i18n import (
+    DEFAULT,
+    PICKERS,
+    TRANSLATORS,
+    VARY,
+    locale,
+    render_plain,
+)
 from registry.web.limits import search_limit
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 bp = Blueprint("pages", __name__)
 
@@ -50,11 +63,14 @@ VERDICT_CLASS = {status: f"verdict--{status.value}" for status in Status}
 
 
 @bp.app_template_filter("cst")
-def cst_time(moment: dt.datetime | None) -> str:
-    """``moment`` as ``YYYY-MM-DD HH:MM`` in China Standard Time, with the zone named."""
+@pass_environment
+def cst_time(environment: Environment, moment: dt.datetime | None) -> str:
+    """``moment`` as ``YYYY-MM-DD HH:MM`` in China Standard Time, with the zone named in the
+    language the template was compiled for (:class:`registry.web.i18n.PageEnvironment`)."""
     if moment is None:
         return "—"
-    return f"{moment.astimezone(CST):%Y-%m-%d %H:%M} {gettext('base.cst')}"
+    zone = TRANSLATORS[getattr(environment, "page_language", DEFAULT)]("base.cst")
+    return f"{moment.astimezone(CST):%Y-%m-%d %H:%M} {zone}"
 
 
 @bp.app_template_filter("day")
@@ -63,9 +79,10 @@ def iso_day(day: dt.date | None) -> str:
     return day.isoformat() if day is not None else "—"
 
 
-@bp.app_context_processor
-def _page_globals() -> dict[str, object]:
-    return {"find_scheme": find_scheme, "verdict_class": VERDICT_CLASS}
+@bp.record_once
+def _page_globals(setup: BlueprintSetupState) -> None:
+    # Globals rather than a context processor: constants, and fast paths render without one.
+    setup.app.jinja_env.globals.update(find_scheme=find_scheme, verdict_class=VERDICT_CLASS)
 
 
 @bp.after_request
@@ -271,6 +288,25 @@ def certificate(number: str) -> Response | tuple[str, int]:
             at_answer = lookup.status_at(cert.history, dt.date.fromisoformat(at_text))
         except ValueError:
             at_error = True
+    html = render_template(
+        "certificate.html",
+        **certificate_context(
+            cert, today, issuer, at_text=at_text, at_answer=at_answer, at_error=at_error
+        ),
+    )
+    return html, 400 if at_error else 200
+
+
+def certificate_context(
+    cert: lookup.CertificateState,
+    today: dt.date,
+    chosen_issuer: str | None = None,
+    *,
+    at_text: str = "",
+    at_answer: lookup.StatusOnDate | None = None,
+    at_error: bool = False,
+) -> dict[str, object]:
+    """What certificate.html renders, for the view and its fast path."""
     record = cert.current.record
     surveillance_overdue = (
         record.surveillance is not None
@@ -278,20 +314,50 @@ def certificate(number: str) -> Response | tuple[str, int]:
         and record.surveillance.next_due_date < today
         and cert.status in (Status.VALID, Status.SUSPENDED)
     )
-    html = render_template(
-        "certificate.html",
-        cert=cert,
-        record=record,
-        scheme=record.scheme_def,
-        tier=record.tier_def,
-        chosen_issuer=issuer,
-        today=today,
-        surveillance_overdue=surveillance_overdue,
-        at_text=at_text,
-        at_answer=at_answer,
-        at_error=at_error,
-    )
-    return html, 400 if at_error else 200
+    return {
+        "cert": cert,
+        "record": record,
+        "scheme": record.scheme_def,
+        "tier": record.tier_def,
+        "chosen_issuer": chosen_issuer,
+        "today": today,
+        "surveillance_overdue": surveillance_overdue,
+        "at_text": at_text,
+        "at_answer": at_answer,
+        "at_error": at_error,
+    }
+
+
+#: The headers of a page answered 200, as the views' hooks set them.
+PAGE_HEADERS = (
+    ("Content-Type", "text/html; charset=utf-8"),
+    ("Cache-Control", f"public, max-age={PAGE_MAX_AGE}"),
+    ("Vary", VARY),
+)
+
+
+def certificate_fast_path(app: Flask) -> fastpath.Handler:
+    """Answers ``GET /c/<number>`` with no query string as :func:`certificate` does, for
+    :class:`registry.web.fastpath.FastPaths`: the same lookup, context and template, in the
+    request's language, without Flask's request context. An unknown or ambiguous number goes
+    to the view."""
+    state = app.extensions["registry"]
+
+    def answer(path: str, environ: WSGIEnvironment) -> fastpath.Answer | None:
+        number = fastpath.segment_after(path, "/c/")
+        if number is None:
+            return None
+        now = state.clock()
+        today = china_today(now)
+        try:
+            cert = lookup.certificate(state.engine, number, None, now, today)
+        except (lookup.CertificateNotFound, lookup.AmbiguousNumber):
+            return None
+        context = certificate_context(cert, today)
+        body = render_plain(app.jinja_env, "certificate.html", context, path, environ)
+        return body, PAGE_HEADERS
+
+    return answer
 
 
 @bp.get("/o/<uscc>")

@@ -16,8 +16,10 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from registry.app import db, registry
@@ -31,7 +33,11 @@ from registry.services.issuers import KeyEventRejected, key_unusable, parse_iso
 from registry.store.models import IssuerKey
 from registry.web import fastpath, limits
 from registry.web.errors import APIError
+from registry.web.i18n import VARY, render_plain
 from registry.web.rendered import RenderedCache
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 bp = Blueprint("scan", __name__)
 
@@ -126,51 +132,109 @@ def scan_page(token: str) -> Response:
     session = db()
     result = scan.check(session, token, state.cache, now, today)
     reported = request.args.get("reported") == "1"
+    if not reported:
+        _count(state, session, result, now, today)
+    return _verdict_page(result, now, reported=reported)
+
+
+def _count(
+    state: ScanState, session: Session, result: scan.ScanResult, now: dt.datetime, today: dt.date
+) -> None:
+    """Count a view of the scan page of a label that names a certificate; write the counts
+    when the batch is due."""
     claims = result.claims
-    counted = result.identifies_certificate and claims is not None and not reported
     if (
-        counted
+        result.identifies_certificate
         and claims is not None
         and state.counter.note(claims.issuer, claims.certificate_number, today, now)
     ):
         state.counter.flush(session)
         session.commit()
-    return _verdict_page(result, reported=reported)
 
 
 def _verdict_page(
     result: scan.ScanResult,
+    checked_at: dt.datetime,
     *,
     reported: bool = False,
     form: dict[str, str] | None = None,
     form_error: str | None = None,
     status: int | None = None,
 ) -> Response:
-    record = result.certificate.record if result.certificate else None
     html = render_template(
         "scan.html",
-        result=result,
-        verdict=result.verdict.value,
-        verdict_class=VERDICT_CLASS[result.verdict],
-        record=record,
-        scheme=record.scheme_def if record else None,
-        tier=record.tier_def if record else None,
-        label_scheme=_scheme_of_claims(result),
-        checked_at=registry().clock(),
-        reasons=scan.REPORT_REASONS,
-        reason_msgids=REASON_MSGIDS,
-        field_msgids=FIELD_MSGIDS,
-        details_max=scan.REPORT_DETAILS_MAX,
-        place_max=scan.REPORT_PLACE_MAX,
-        can_report=result.claims is not None,
-        reported=reported,
-        form=form or {},
-        form_error=form_error,
+        **verdict_context(result, checked_at, reported=reported, form=form, form_error=form_error),
     )
     response = Response(html, status or result.verdict.http_status, mimetype="text/html")
     # The verdict is live and every view is counted: no shared caching.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def verdict_context(
+    result: scan.ScanResult,
+    checked_at: dt.datetime,
+    *,
+    reported: bool = False,
+    form: dict[str, str] | None = None,
+    form_error: str | None = None,
+) -> dict[str, object]:
+    """What scan.html renders, for the view and its fast path."""
+    record = result.certificate.record if result.certificate else None
+    return {
+        "result": result,
+        "verdict": result.verdict.value,
+        "verdict_class": VERDICT_CLASS[result.verdict],
+        "record": record,
+        "scheme": record.scheme_def if record else None,
+        "tier": record.tier_def if record else None,
+        "label_scheme": _scheme_of_claims(result),
+        "checked_at": checked_at,
+        "reasons": scan.REPORT_REASONS,
+        "reason_msgids": REASON_MSGIDS,
+        "field_msgids": FIELD_MSGIDS,
+        "details_max": scan.REPORT_DETAILS_MAX,
+        "place_max": scan.REPORT_PLACE_MAX,
+        "can_report": result.claims is not None,
+        "reported": reported,
+        "form": form or {},
+        "form_error": form_error,
+    }
+
+
+#: The headers of a scan page answered 200, as the view and the i18n hook set them.
+SCAN_PAGE_HEADERS = (
+    ("Content-Type", "text/html; charset=utf-8"),
+    ("Cache-Control", "no-store"),
+    ("Vary", VARY),
+)
+
+
+def scan_page_fast_path(app: Flask) -> fastpath.Handler:
+    """Answers ``GET /v/<TOKEN>`` with no query string as :func:`scan_page` does when the
+    verdict's status is 200 (genuine, or genuine but no longer valid), for
+    :class:`registry.web.fastpath.FastPaths`: the same check, count, context and template, in
+    the request's language, without Flask's request context. Other verdicts go to the view,
+    uncounted here."""
+    registry_state = app.extensions["registry"]
+    state: ScanState = app.extensions["scan"]
+
+    def answer(path: str, environ: WSGIEnvironment) -> fastpath.Answer | None:
+        token = fastpath.segment_after(path, "/v/")
+        if token is None:
+            return None
+        now = registry_state.clock()
+        today = china_today(now)
+        with registry_state.sessions() as session:
+            result = scan.check(session, token, state.cache, now, today)
+            if result.verdict.http_status != 200:
+                return None
+            context = verdict_context(result, now)
+            body = render_plain(app.jinja_env, "scan.html", context, path, environ)
+            _count(state, session, result, now, today)
+        return body, SCAN_PAGE_HEADERS
+
+    return answer
 
 
 def _scheme_of_claims(result: scan.ScanResult) -> tuple[Scheme | None, Tier | None]:
@@ -194,7 +258,7 @@ def report_label() -> Response:
     try:
         scan.add_report(session, result, form["reason"], form["details"], form["place"], now)
     except scan.ReportRejected as exc:
-        return _verdict_page(result, form=form, form_error=exc.field, status=400)
+        return _verdict_page(result, now, form=form, form_error=exc.field, status=400)
     session.commit()
     return Response(
         status=303,
@@ -332,7 +396,7 @@ def image_fast_path(app: Flask) -> fastpath.Handler:
     cache, for :class:`registry.web.fastpath.FastPaths`. A miss goes to the view."""
     answers = app.extensions["scan"].answers
 
-    def answer(path: str) -> fastpath.Answer | None:
+    def answer(path: str, _environ: object) -> fastpath.Answer | None:
         if not path.startswith("/c/"):
             return None
         name = path[path.rfind("/") + 1 :]

@@ -1,22 +1,26 @@
-"""The WSGI fast paths (plain lookups, just-rendered QR images) answer exactly as the views
-do, and leave every other request to them."""
+"""The WSGI fast paths (plain lookups, just-rendered QR images, certificate pages, scan pages
+with a 200 verdict) answer exactly as the views do, and leave every other request to them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import Client, TestResponse
 
+from registry.app import Registry
 from registry.client import Signer
 from registry.services import lookup
+from registry.store.scans import ScanCount
 from registry.web.blueprints import SecurityHeaders
 from registry.web.fastpath import FastPaths
 from registry.web.scan import IMAGE_ANSWER_TTL
-from tests.conftest import SECOND_ISSUER_ID, Clock, record_json
+from tests.conftest import ISSUER_ID, SECOND_ISSUER_ID, Clock, record_json
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -121,12 +125,19 @@ def test_a_conditional_request_gets_304_from_the_view(client: FlaskClient, view:
     assert response.status_code == 304
 
 
-def test_an_ambiguous_number_gets_the_views_409(
-    client: FlaskClient, make_envelope: MakeEnvelope, second_signer: Signer, view: Counting
+def push_under_two_issuers(
+    client: FlaskClient, make_envelope: MakeEnvelope, second_signer: Signer
 ) -> None:
+    """The test number, pushed by two issuers."""
     second = second_signer.envelope(record_json(issuer=SECOND_ISSUER_ID))
     for envelope in (make_envelope(), second):
         assert client.post("/api/v1/records", json=[envelope]).get_json()["accepted"] == 1
+
+
+def test_an_ambiguous_number_gets_the_views_409(
+    client: FlaskClient, make_envelope: MakeEnvelope, second_signer: Signer, view: Counting
+) -> None:
+    push_under_two_issuers(client, make_envelope, second_signer)
     view.calls = 0
     response = client.get(URL)
     assert view.calls == 1
@@ -201,3 +212,169 @@ def test_a_pushed_version_shows_once_the_image_answer_expires(
     fresh = client.get(path)
     assert view.calls == 1
     assert fresh.headers["ETag"] != etag
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+PAGE = f"/c/{NUMBER}"
+#: (Accept-Language, the lang cookie, the page's <html lang>)
+LANGUAGES = [
+    (None, None, "zh-CN"),
+    ("en-GB,en;q=0.9", None, "en"),
+    ("zh-CN,zh;q=0.9,en;q=0.8", None, "zh-CN"),
+    ("fr", None, "zh-CN"),
+    (None, "en", "en"),
+    ("zh-CN", "en", "en"),
+    ("en", "zh", "zh-CN"),
+    ("en", "fr", "en"),
+]
+
+
+def get_page(
+    client: Client, path: str, accept_language: str | None, cookie: str | None
+) -> TestResponse:
+    if cookie is not None:
+        client.set_cookie("lang", cookie)
+    headers = {"Accept-Language": accept_language} if accept_language else {}
+    return client.get(path, headers=headers)
+
+
+def html_lang(response: TestResponse) -> str:
+    text = response.get_data(as_text=True)
+    return text[text.index('<html lang="') + 12 :].split('"')[0]
+
+
+@pytest.mark.usefixtures("pushed")
+@pytest.mark.parametrize(("accept_language", "cookie", "language"), LANGUAGES)
+def test_a_certificate_page_comes_from_the_fast_path_as_the_view_renders_it(
+    client: FlaskClient,
+    view: Counting,
+    accept_language: str | None,
+    cookie: str | None,
+    language: str,
+) -> None:
+    direct = get_page(Client(SecurityHeaders(view.app)), PAGE, accept_language, cookie)
+    fast = get_page(client, PAGE, accept_language, cookie)
+    assert view.calls == 0
+    same_answer(fast, direct)
+    assert html_lang(fast) == language
+    assert NUMBER in fast.get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("pushed")
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        (f"{PAGE}?lang=en", 200),
+        (f"{PAGE}?at=2026-03-01", 200),
+        (f"{PAGE}?issuer=CNCA-R-2002-001", 200),
+        ("/c/CQC-NO-SUCH-1", 404),
+        (f"{PAGE}/", 404),
+    ],
+)
+def test_other_page_requests_reach_the_view(
+    client: FlaskClient, view: Counting, path: str, status: int
+) -> None:
+    response = client.get(path)
+    assert view.calls == 1
+    assert response.status_code == status
+
+
+def test_an_ambiguous_page_gets_the_views_chooser(
+    client: FlaskClient, make_envelope: MakeEnvelope, second_signer: Signer, view: Counting
+) -> None:
+    push_under_two_issuers(client, make_envelope, second_signer)
+    view.calls = 0
+    response = client.get(PAGE)
+    assert view.calls == 1
+    assert response.status_code == 200
+    assert f"{PAGE}?issuer=" in response.get_data(as_text=True)
+
+
+def scan_counts(state: Registry) -> dict[tuple[str, str, dt.date], int]:
+    with state.sessions() as session:
+        rows = session.execute(
+            select(
+                ScanCount.issuer_id, ScanCount.certificate_number, ScanCount.day, ScanCount.count
+            )
+        )
+        return {(issuer, number, day): n for issuer, number, day, n in rows}
+
+
+@pytest.mark.parametrize(("accept_language", "cookie", "language"), LANGUAGES[:5])
+def test_a_genuine_scan_page_comes_from_the_fast_path_and_is_counted(
+    app: Flask,
+    client: FlaskClient,
+    view: Counting,
+    pushed: dict[str, Any],
+    state: Registry,
+    accept_language: str | None,
+    cookie: str | None,
+    language: str,
+) -> None:
+    app.extensions["scan"].counter.interval = 0  # write every count at once
+    view.calls = 0  # the push
+    path = f"/v/{pushed['qr']}"
+    direct = get_page(Client(SecurityHeaders(view.app)), path, accept_language, cookie)
+    fast = get_page(client, path, accept_language, cookie)
+    assert view.calls == 0
+    same_answer(fast, direct)
+    assert html_lang(fast) == language
+    assert "scan-verdict--genuine" in fast.get_data(as_text=True)
+    assert scan_counts(state) == {(ISSUER_ID, NUMBER, dt.date(2026, 3, 1)): 2}
+
+
+def test_a_scan_page_of_a_certificate_no_longer_valid_comes_from_the_fast_path(
+    client: FlaskClient, view: Counting, make_envelope: MakeEnvelope
+) -> None:
+    first = make_envelope()
+    withdrawn = make_envelope(
+        version=2,
+        status="withdrawn",
+        status_reason="整改未完成",
+        status_effective_date="2026-02-20",
+    )
+    assert client.post("/api/v1/records", json=[first, withdrawn]).get_json()["accepted"] == 2
+    view.calls = 0
+    path = f"/v/{withdrawn['qr']}"
+    direct = Client(SecurityHeaders(view.app)).get(path)
+    fast = client.get(path)
+    assert view.calls == 0
+    same_answer(fast, direct)
+    assert "scan-verdict--not-valid" in fast.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("token", "status"),
+    [("GARBAGE", 400), ("AAAA", 400)],
+)
+def test_a_malformed_scan_reaches_the_view_uncounted(
+    app: Flask, client: FlaskClient, view: Counting, state: Registry, token: str, status: int
+) -> None:
+    app.extensions["scan"].counter.interval = 0
+    response = client.get(f"/v/{token}")
+    assert view.calls == 1
+    assert response.status_code == status
+    assert scan_counts(state) == {}
+
+
+def test_other_scan_verdicts_reach_the_view(
+    app: Flask, client: FlaskClient, view: Counting, signer: Signer, state: Registry
+) -> None:
+    app.extensions["scan"].counter.interval = 0
+    never_pushed = signer.envelope(record_json(certificate_number="CQC-ASS-2024-000999"))
+    response = client.get(f"/v/{never_pushed['qr']}")
+    assert view.calls == 1
+    assert response.status_code == 404
+    assert scan_counts(state) == {}  # names no certificate stored: not counted, as by the view
+
+
+@pytest.mark.usefixtures("pushed")
+def test_a_reported_scan_reaches_the_view(
+    app: Flask, client: FlaskClient, view: Counting, pushed: dict[str, Any], state: Registry
+) -> None:
+    app.extensions["scan"].counter.interval = 0
+    response = client.get(f"/v/{pushed['qr']}?reported=1")
+    assert view.calls == 1
+    assert response.status_code == 200
+    assert scan_counts(state) == {}  # the page after a report is not another scan

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from jinja2 import TemplateSyntaxError
+from markupsafe import escape
 
 from registry.app import TEMPLATES
 from registry.web import i18n
@@ -210,6 +211,38 @@ def test_only_calls_of_the_global_are_folded(app: Flask) -> None:
             '{{ other._("base.skip_to_content") }}|{{ _("cert.reason", reason="x") }}'
         )
         assert template.render(other=Other(), **context) == ("other:base.skip_to_content|Reason: x")
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_messages_with_values_and_picks_compile_to_plain_calls(app: Flask, language: str) -> None:
+    """``_("msgid", name=value)`` becomes the ``fill`` filter on the text, ``pick(zh, en)`` an
+    expression of this language; neither goes through ``Context.call``."""
+    environment = app.jinja_env.by_language[language]  # type: ignore[attr-defined]
+    source = (
+        '{{ _("cert.reason", reason=pick(a, b) ~ "!") }}|{{ pick(a, none) }}|'
+        '{{ pick(_("cert.json_link"), "x, (y)") }}|{{ pick(f(a, b), [a, b] | join(",")) }}'
+    )
+    code = environment.compile(source, raw=True)
+    assert code.count("context.call(") == 1  # f(a, b), the template's own call
+    template = environment.from_string(source)
+    rendered = template.render(a="甲<", b="B&", f=lambda x, y: f"{x}+{y}")
+    column = i18n.LANGUAGES.index(language)
+    reason = i18n.CATALOGUE["cert.reason"][column]
+    link = i18n.CATALOGUE["cert.json_link"][column]
+    if language == "zh":
+        expected = [reason.format(reason="甲<!"), "甲<", link, "甲<+B&"]
+    else:
+        expected = [reason.format(reason="B&!"), "甲<", "x, (y)", "甲<,B&"]
+    assert rendered == "|".join(str(escape(part)) for part in expected)
+
+
+def test_a_message_value_may_be_called_text(app: Flask) -> None:
+    environment = app.jinja_env.by_language["en"]  # type: ignore[attr-defined]
+    catalogue = {**i18n.CATALOGUE, "test.text": ("文：{text}", "Text: {text}")}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(i18n, "CATALOGUE", catalogue)
+        template = environment.from_string('{{ _("test.text", text=q) }}')
+    assert template.render(q="<q>") == "Text: &lt;q&gt;"
 
 
 def test_an_unknown_msgid_fails_when_the_template_compiles(app: Flask) -> None:
