@@ -32,6 +32,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -237,8 +238,8 @@ class ScanCache:
         self._records: OrderedDict[int, Record] = OrderedDict()
         self._lock = threading.Lock()
 
-    def verify(self, session: Session, text: str, now: dt.datetime) -> tuple[ScanToken, _Outcome]:
-        """Parse ``text`` and verify it against the keys with its short kid.
+    def token(self, text: str, now: dt.datetime) -> tuple[ScanToken, _Outcome | None]:
+        """``text`` parsed, with the outcome of verifying it if that is still cached.
 
         Raises:
             VerificationError: ``MalformedToken`` (malformed texts are not cached).
@@ -247,14 +248,15 @@ class ScanCache:
             hit = self._tokens.get(text)
         if hit is not None and hit[0] > now:
             return hit[1], hit[2]
-        token = ScanToken.from_text(text)
-        outcome = verify_token(token, self.keys.get(session, token.short_kid, now))
+        return ScanToken.from_text(text), None
+
+    def remember(self, text: str, token: ScanToken, outcome: _Outcome, now: dt.datetime) -> None:
+        """Keep the outcome of verifying ``text`` for as long as the keys it used."""
         expires = now + dt.timedelta(seconds=self.keys.ttl)
         with self._lock:
             if len(self._tokens) >= self.size:
                 self._tokens.clear()
             self._tokens[text] = (expires, token, outcome)
-        return token, outcome
 
     def record(self, log_index: int, envelope: bytes) -> Record:
         """The record of ``envelope``, the one stored at ``log_index``, parsed once."""
@@ -281,6 +283,7 @@ _CURRENT = Prepared(
         Issuer.name,
         Issuer.name_en,
         RecordVersion.envelope,
+        RecordVersion.kid,
     )
     .select_from(Certificate)
     .join(RecordVersion, RecordVersion.log_index == Certificate.log_index)
@@ -301,16 +304,29 @@ def check(
     this is one indexed query and no parsing or signature check.
     """
     try:
-        token, (key, claims, problem) = cache.verify(session, text, now)
+        token, outcome = cache.token(text, now)
     except VerificationError as exc:
         return ScanResult(Verdict.MALFORMED, "MalformedToken", exc.reason, text)
+    rows: Sequence[tuple[Any, ...]] | None = None
+    if outcome is None:
+        candidates = cache.keys.get(session, token.short_kid, now)
+        if candidates:
+            # Looked up by the claims before they are verified: a token identical to the one
+            # stored with the current version needs no signature check (_vouched_by_ingest).
+            rows = _current(session, token.claims)
+        outcome = _vouched_by_ingest(text, token, candidates, rows) or verify_token(
+            token, candidates
+        )
+        cache.remember(text, token, outcome, now)
+    key, claims, problem = outcome
     if key is None or claims is None or problem is not None:
         code = problem or "BadSignature"
         return ScanResult(
             Verdict.COUNTERFEIT, code, _COUNTERFEIT_MESSAGES[code], text, token.claims, key=key
         )
     warning = key.compromised_at is not None
-    rows = _CURRENT.all(_reader(session), issuer=claims.issuer, number=claims.certificate_number)
+    if rows is None:
+        rows = _current(session, claims)
     if not rows:
         return ScanResult(
             Verdict.NOT_FOUND,
@@ -322,7 +338,7 @@ def check(
             key,
             warning,
         )
-    ((log_index, record_hash, received_at, issuer_name, issuer_name_en, envelope),) = rows
+    ((log_index, record_hash, received_at, issuer_name, issuer_name_en, envelope, _),) = rows
     record = cache.record(log_index, envelope)
     status = status_of(record, today)
     view = CertificateView(record, status, issuer_name, issuer_name_en, received_at)
@@ -341,6 +357,40 @@ def check(
             *found,
         )
     return ScanResult(Verdict.GENUINE, "Genuine", "genuine and valid", text, *found)
+
+
+def _current(session: Session, claims: ScanClaims) -> Sequence[tuple[Any, ...]]:
+    """The current version of the certificate ``claims`` name (no row, or one)."""
+    return _CURRENT.all(_reader(session), issuer=claims.issuer, number=claims.certificate_number)
+
+
+def _vouched_by_ingest(
+    text: str,
+    token: ScanToken,
+    candidates: Sequence[ScanKey],
+    rows: Sequence[tuple[Any, ...]] | None,
+) -> _Outcome | None:
+    """What :func:`verify_token` would answer, without the signature check, for the very token
+    the issuer pushed with the certificate's current version; None for any other token.
+
+    Ingest verified that token under the key that signed the record (and that its claims agree
+    with the record) before it stored the envelope, whose canonical bytes begin with it: the
+    bytes are the same, so is the signature. Which key that was, and whether it may vouch for a
+    token issued when this one says it was, is still read from the keys as they stand now.
+    """
+    if not rows:
+        return None
+    envelope, kid = rows[0][-2:]
+    # ``token`` parsed from ``text``, so the text is base32 in the one spelling of its bytes
+    # (b32_decode is strict), give or take the case: uppercase, it is the stored form.
+    if not envelope.startswith(b'{"qr":"' + text.upper().encode("ascii") + b'",'):
+        return None
+    for key in candidates:
+        if key.kid == kid:
+            if token.claims.issuer != key.issuer_id:
+                return key, None, "IssuerMismatch"
+            return key, token.claims, key_problem(key, token.claims.issued_at)
+    return None
 
 
 def _reader(session: Session) -> Session | Engine:

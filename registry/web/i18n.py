@@ -41,7 +41,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, g, has_request_context, request
 from flask.sansio.app import App
 from flask.templating import Environment
-from jinja2 import Template, TemplateSyntaxError
+from jinja2 import Template, TemplateSyntaxError, pass_environment
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 from werkzeug.datastructures import LanguageAccept
@@ -251,6 +251,8 @@ class FoldMessages(Extension):
     - ``_("msgid", name=value, ...)`` becomes ``("text" | fill(name=value, ...))``: a filter is
       a plain Python call, where a call of a context function goes through Jinja's
       ``Context.call`` (a few microseconds, a few dozen times a page);
+    - ``_(expression, ...)``, a msgid known only at render time, becomes
+      ``((expression) | msg(...))``, a filter that reads the language off the environment;
     - ``pick(zh, en)`` becomes ``(zh)`` in Chinese and ``((en) or (zh))`` in English.
 
     A msgid missing from the catalogue fails the compilation
@@ -318,6 +320,19 @@ class _Folder:
                     Token(line, "rparen", ")"),
                     Token(line, "rparen", ")"),
                 ]
+            elif token.value == "_" and types[:1] == ["lparen"] and close > i + 2:
+                # A msgid computed at render time: the language's text through the msg filter.
+                ends = [*commas, close]
+                msgid = self.rewrite(tokens[i + 2 : ends[0]])
+                values = self.rewrite(tokens[ends[0] + 1 : close]) if commas else []
+                out += [
+                    Token(line, "lparen", "("),
+                    *_parenthesised(line, msgid),
+                    Token(line, "pipe", "|"),
+                    Token(line, "name", "msg"),
+                    *_parenthesised(line, values),
+                    Token(line, "rparen", ")"),
+                ]
             elif token.value in self.constants and types[:2] == ["lparen", "rparen"]:
                 out.append(Token(line, "string", self.constants[token.value]))
             elif token.value == "pick" and len(commas) == 1:
@@ -363,6 +378,19 @@ def _parenthesised(line: int, tokens: list[Token]) -> list[Token]:
     return [Token(line, "lparen", "("), *tokens, Token(line, "rparen", ")")]
 
 
+@pass_environment
+def msg(environment: Environment, msgid: str, /, **values: object) -> str:
+    """The ``msg`` filter: the text of a msgid known only at render time, in the language the
+    template was compiled for, with its ``{name}`` fields filled (see :class:`FoldMessages`).
+
+    Raises:
+        KeyError: ``msgid`` is not in the catalogue.
+    """
+    column = LANGUAGES.index(getattr(environment, "page_language", DEFAULT))
+    text = CATALOGUE[msgid][column]
+    return text.format(**values) if values else text
+
+
 def fill(text: str, /, **values: object) -> str:
     """The ``fill`` filter: a message's text with its ``{name}`` fields filled (see
     :class:`FoldMessages`)."""
@@ -383,7 +411,8 @@ class PageEnvironment(Environment):
     def __init__(self, app: App, **options: Any) -> None:
         super().__init__(app, **options)
         self.add_extension(FoldMessages)
-        self.filters["fill"] = fill  # what FoldMessages turns _("msgid", name=value) into
+        # What FoldMessages turns _("msgid", name=value) and _(expression) into.
+        self.filters.update(fill=fill, msg=msg)
         self.by_language: dict[str, Environment] = {DEFAULT: self}
         for language in LANGUAGES:
             if language != DEFAULT:

@@ -236,6 +236,19 @@ def test_messages_with_values_and_picks_compile_to_plain_calls(app: Flask, langu
     assert rendered == "|".join(str(escape(part)) for part in expected)
 
 
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_a_msgid_known_only_at_render_time_is_translated_by_a_filter(
+    app: Flask, language: str
+) -> None:
+    environment = app.jinja_env.by_language[language]  # type: ignore[attr-defined]
+    source = '{{ _(ids[0]) }}|{{ _("cert." ~ ids[1], reason=r) }}'
+    assert "context.call(" not in environment.compile(source, raw=True)
+    rendered = environment.from_string(source).render(ids=["cert.json_link", "reason"], r="<x>")
+    column = i18n.LANGUAGES.index(language)
+    reason = i18n.CATALOGUE["cert.reason"][column].format(reason="<x>")
+    assert rendered == f"{i18n.CATALOGUE['cert.json_link'][column]}|{escape(reason)}"
+
+
 def test_a_message_value_may_be_called_text(app: Flask) -> None:
     environment = app.jinja_env.by_language["en"]  # type: ignore[attr-defined]
     catalogue = {**i18n.CATALOGUE, "test.text": ("文：{text}", "Text: {text}")}

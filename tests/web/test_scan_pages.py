@@ -172,6 +172,37 @@ def test_old_label_of_an_earlier_version_still_matches(
     assert page(client, envelope["qr"])[0] == 200
 
 
+def test_only_the_current_versions_own_token_skips_the_signature_check(
+    client: FlaskClient,
+    envelope: dict[str, Any],
+    make_envelope: MakeEnvelope,
+    issuer_key: PrivateKey,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ingest verified the token pushed with a record; the very same bytes, scanned while that
+    record is current, are not verified again. Any other token is."""
+    second = make_envelope(version=2, scope="家用电器的销售及售后服务")
+    push(client, second)
+    checked: list[str] = []
+    verify = ScanToken.verify
+
+    def counting(token: ScanToken, key: Any) -> ScanClaims:
+        checked.append(token.to_text())
+        return verify(token, key)
+
+    monkeypatch.setattr(ScanToken, "verify", counting)
+    assert page(client, second["qr"])[0] == 200
+    assert page(client, second["qr"].lower())[0] == 200  # the same bytes, read from lowercase
+    assert checked == []
+    assert page(client, envelope["qr"])[0] == 200  # version 1's label: verified
+    claims = claims_of(second)
+    same_claims = token_with(issuer_key, claims, issued_at=claims.issued_at + 1)
+    assert page(client, same_claims)[0] == 200  # another token for the record: verified
+    assert checked == [envelope["qr"], same_claims]
+    tampered = second["qr"][:-3] + ("A" if second["qr"][-3] != "A" else "B") + second["qr"][-2:]
+    assert page(client, tampered)[0] in (400, 422)
+
+
 def test_signature_by_an_unknown_key_is_counterfeit(
     client: FlaskClient, envelope: dict[str, Any]
 ) -> None:
