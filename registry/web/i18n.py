@@ -422,6 +422,13 @@ class PageEnvironment(Environment):
                 overlay.page_language = language
                 self.by_language[language] = overlay
 
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template's globals as a plain dict, where Jinja makes a ChainMap over the
+        environment's: every render copies them into its context, and copying a ChainMap costs
+        a Python-level lookup per name. So globals are read when a template loads: the app sets
+        them all before its first render (``init_app`` refuses to run after one)."""
+        return {**self.globals, **(d or {})}
+
     def get_template(
         self,
         name: str | Template,
