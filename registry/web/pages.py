@@ -204,7 +204,7 @@ def _result_lines(
             number, issuer = hit.certificate_number, hit.issuer_id
             lines.append(
                 HitLine(
-                    f"/c/{_path_part(number)}?issuer={_path_part(issuer)}",
+                    f"/c/{url_part(number)}?issuer={url_part(issuer)}",
                     number,
                     hit.status.value,
                     statuses[hit.status],
@@ -219,7 +219,11 @@ def _result_lines(
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~-]*")
 
 
-def _path_part(text: str) -> str:
+@bp.app_template_filter("url_part")
+def url_part(text: str) -> str:
+    """``text`` percent-encoded for a URL path segment or query value: what Jinja's
+    ``urlencode`` gives a string, without its work for the usual certificate number or issuer
+    id, which needs none."""
     return text if _URL_SAFE.fullmatch(text) else quote(text)
 
 
