@@ -38,6 +38,7 @@ from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+import jinja2
 from flask import Flask, Response, g, has_request_context, request
 from flask.sansio.app import App
 from flask.templating import Environment
@@ -174,7 +175,7 @@ def pick(zh: str, en: str | None) -> str:
 
 
 def _translator(column: int) -> Callable[..., str]:
-    def translate(msgid: str, **values: object) -> str:
+    def translate(msgid: str, /, **values: object) -> str:
         text = CATALOGUE[msgid][column]
         return text.format(**values) if values else text
 
@@ -260,8 +261,7 @@ class FoldMessages(Extension):
     """
 
     def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
-        language: str = getattr(self.environment, "page_language", DEFAULT)
-        folder = _Folder(language, stream)
+        folder = _Folder(template_language(self.environment), stream)
         yield from folder.rewrite(list(stream))
 
 
@@ -378,17 +378,22 @@ def _parenthesised(line: int, tokens: list[Token]) -> list[Token]:
     return [Token(line, "lparen", "("), *tokens, Token(line, "rparen", ")")]
 
 
+def template_language(environment: jinja2.Environment) -> str:
+    """The language a template of ``environment`` was compiled for (:class:`PageEnvironment`
+    and its overlays; the default for any other environment)."""
+    language: str = getattr(environment, "page_language", DEFAULT)
+    return language
+
+
 @pass_environment
-def msg(environment: Environment, msgid: str, /, **values: object) -> str:
+def msg(environment: jinja2.Environment, msgid: str, /, **values: object) -> str:
     """The ``msg`` filter: the text of a msgid known only at render time, in the language the
     template was compiled for, with its ``{name}`` fields filled (see :class:`FoldMessages`).
 
     Raises:
         KeyError: ``msgid`` is not in the catalogue.
     """
-    column = LANGUAGES.index(getattr(environment, "page_language", DEFAULT))
-    text = CATALOGUE[msgid][column]
-    return text.format(**values) if values else text
+    return TRANSLATORS[template_language(environment)](msgid, **values)
 
 
 def fill(text: str, /, **values: object) -> str:

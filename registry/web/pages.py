@@ -35,12 +35,12 @@ from registry.services.search import (
 )
 from registry.web import fastpath
 from registry.web.i18n import (
-    DEFAULT,
     PICKERS,
     TRANSLATORS,
     VARY,
     locale,
     render_plain,
+    template_language,
 )
 from registry.web.limits import search_limit
 
@@ -69,7 +69,7 @@ def cst_time(environment: Environment, moment: dt.datetime | None) -> str:
     language the template was compiled for (:class:`registry.web.i18n.PageEnvironment`)."""
     if moment is None:
         return "—"
-    zone = TRANSLATORS[getattr(environment, "page_language", DEFAULT)]("base.cst")
+    zone = TRANSLATORS[template_language(environment)]("base.cst")
     return f"{moment.astimezone(CST):%Y-%m-%d %H:%M} {zone}"
 
 
