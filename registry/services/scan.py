@@ -129,10 +129,18 @@ def verify_token(
             claims = token.verify(key.public_key)
         except VerificationError:
             continue
-        if claims.issuer != key.issuer_id:
-            return key, None, "IssuerMismatch"
-        return key, claims, key_problem(key, claims.issued_at)
+        return _judged(key, claims)
     return None, None, "BadSignature"
+
+
+def _judged(
+    key: ScanKey, claims: ScanClaims
+) -> tuple[ScanKey | None, ScanClaims | None, str | None]:
+    """The outcome for claims whose signature ``key`` verified: whether the key may vouch for
+    them (its issuer, its compromise or retirement at ``iat``)."""
+    if claims.issuer != key.issuer_id:
+        return key, None, "IssuerMismatch"
+    return key, claims, key_problem(key, claims.issued_at)
 
 
 class KeyCache:
@@ -387,9 +395,7 @@ def _vouched_by_ingest(
         return None
     for key in candidates:
         if key.kid == kid:
-            if token.claims.issuer != key.issuer_id:
-                return key, None, "IssuerMismatch"
-            return key, token.claims, key_problem(key, token.claims.issued_at)
+            return _judged(key, token.claims)
     return None
 
 
