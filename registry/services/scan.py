@@ -235,7 +235,7 @@ class ScanCache:
     """Everything the scan page may reuse between requests; one per app, thread-safe.
 
     * keys by short kid, for :data:`KEY_CACHE_TTL` seconds (:class:`KeyCache`);
-    * the outcome of verifying a token text, for as long as the keys it used;
+    * a token text parsed, with the outcome of verifying it for as long as the keys it used;
     * parsed records by log index, for ever: the bytes at a log index never change.
     """
 
@@ -249,14 +249,18 @@ class ScanCache:
     def token(self, text: str, now: dt.datetime) -> tuple[ScanToken, _Outcome | None]:
         """``text`` parsed, with the outcome of verifying it if that is still cached.
 
+        A text once parsed is not parsed again while it is cached: the token is a function of
+        the text alone. Only the outcome, which depends on the keys as they stand, expires.
+
         Raises:
             VerificationError: ``MalformedToken`` (malformed texts are not cached).
         """
         with self._lock:
             hit = self._tokens.get(text)
-        if hit is not None and hit[0] > now:
-            return hit[1], hit[2]
-        return ScanToken.from_text(text), None
+        if hit is None:
+            return ScanToken.from_text(text), None
+        expires, token, outcome = hit
+        return token, (outcome if expires > now else None)
 
     def remember(self, text: str, token: ScanToken, outcome: _Outcome, now: dt.datetime) -> None:
         """Keep the outcome of verifying ``text`` for as long as the keys it used."""

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.crypto.keys import PrivateKey
-from registry.crypto.scantoken import ScanClaims, sign_token
+from registry.crypto.scantoken import ScanClaims, ScanToken, sign_token
 from registry.services import scan
 from registry.services.issuers import register_issuer
 from registry.store.scans import ScanCount
@@ -109,6 +109,30 @@ def test_key_cache_is_bounded(session: Session, clock: Clock) -> None:
     for n in range(10):
         cache.get(session, bytes([n]) * 8, clock.now)
     assert len(cache._entries) <= 3
+
+
+def test_scan_cache_parses_a_text_once_and_judges_it_again_after_the_ttl(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Parsing is a function of the text alone: it outlives the verdict, which depends on
+    the keys as they stand and is cached only for as long as they are."""
+    text = sign_token(CLAIMS, KEY).to_text()
+    parsed: list[str] = []
+    from_text = ScanToken.from_text
+
+    def counting(text: str) -> ScanToken:
+        parsed.append(text)
+        return from_text(text)
+
+    monkeypatch.setattr(ScanToken, "from_text", counting)
+    cache = scan.ScanCache(ttl=10)
+    token, outcome = cache.token(text, T0)
+    assert outcome is None
+    judged = scan.verify_token(token, [scan_key()])
+    cache.remember(text, token, judged, T0)
+    assert cache.token(text, T0 + 9 * SECOND) == (token, judged)
+    assert cache.token(text, T0 + 10 * SECOND) == (token, None)
+    assert parsed == [text]
 
 
 def test_counter_batches_until_due(clock: Clock) -> None:
