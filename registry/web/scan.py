@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
@@ -171,6 +172,11 @@ def _verdict_page(
     return response
 
 
+#: The report form's fields before anything is typed (the template reads each by subscript,
+#: which a dict answers without the attribute lookup that Jinja tries first and that raises).
+_NO_FORM = MappingProxyType({"reason": "", "details": "", "place": ""})
+
+
 def verdict_context(
     result: scan.ScanResult,
     checked_at: dt.datetime,
@@ -197,7 +203,7 @@ def verdict_context(
         "place_max": scan.REPORT_PLACE_MAX,
         "can_report": result.claims is not None,
         "reported": reported,
-        "form": form or {},
+        "form": form or _NO_FORM,
         "form_error": form_error,
     }
 

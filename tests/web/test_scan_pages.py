@@ -458,6 +458,35 @@ def test_bad_report_is_refused(
         assert session.execute(select(func.count()).select_from(LabelReport)).scalar_one() == 0
 
 
+def test_a_refused_report_keeps_what_was_typed(
+    client: FlaskClient, envelope: dict[str, Any]
+) -> None:
+    response = client.post(
+        "/label-reports",
+        data={
+            "token": envelope["qr"],
+            "reason": "seller-claims",
+            "details": "卖家说<是>正品",
+            "place": "店" * 201,
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert '<option value="seller-claims" selected>' in html
+    assert html.count(" selected>") == 1
+    assert ">卖家说&lt;是&gt;正品</textarea>" in html
+    assert f'value="{"店" * 201}"' in html
+
+
+def test_an_empty_report_form_selects_nothing(
+    client: FlaskClient, envelope: dict[str, Any]
+) -> None:
+    html = client.get(f"/v/{envelope['qr']}").get_data(as_text=True)
+    assert " selected>" not in html
+    assert "></textarea>" in html
+    assert 'name="place" type="text" maxlength="200" value=""' in html
+
+
 def test_report_about_a_malformed_token_is_refused(client: FlaskClient, signer: Signer) -> None:
     assert report(client, "NOTATOKEN").status_code == 400
 
