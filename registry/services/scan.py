@@ -35,7 +35,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from registry.crypto.errors import VerificationError
@@ -45,6 +44,7 @@ from registry.domain.calendar import rfc3339
 from registry.domain.record import Record
 from registry.domain.status import Status, status_of
 from registry.fastjson import loads
+from registry.store.bulk import add_rows
 from registry.store.models import Certificate, Issuer, IssuerKey, RecordVersion, table_of
 from registry.store.prepared import Prepared
 from registry.store.scans import LabelReport, ScanCount
@@ -473,22 +473,20 @@ class ScanCounter:
 
 
 def add_scan_counts(session: Session, counts: Mapping[tuple[str, str, dt.date], int]) -> None:
-    """Add ``counts`` ((issuer, number, day) -> n) with INSERT … ON CONFLICT DO UPDATE.
-
-    Both SQLite (3.24+) and PostgreSQL (9.5+) speak this upsert; SQLAlchemy spells it per dialect.
-    """
-    table = table_of(ScanCount)
+    """Add ``counts`` ((issuer, number, day) -> n) with INSERT … ON CONFLICT DO UPDATE,
+    through the driver's ``executemany`` (:func:`registry.store.bulk.add_rows`): a worker's
+    batch is thousands of rows, written inside the request that finds it due."""
     rows = [
         {"issuer_id": issuer, "certificate_number": number, "day": day, "count": n}
         for (issuer, number, day), n in sorted(counts.items())
     ]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    statement = insert.on_conflict_do_update(
-        index_elements=["issuer_id", "certificate_number", "day"],
-        set_={"count": table.c["count"] + insert.excluded["count"]},
+    add_rows(
+        session,
+        table_of(ScanCount),
+        rows,
+        keys=("issuer_id", "certificate_number", "day"),
+        add="count",
     )
-    session.execute(statement, rows)
 
 
 def scan_counts(session: Session, issuer_id: str, since: dt.date) -> list[tuple[str, dt.date, int]]:

@@ -11,7 +11,6 @@ can denormalise), so ``ＡＢＣ`` and ``abc`` find ``ABC``. A gram never spans 
 
 from __future__ import annotations
 
-import functools
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,11 +18,11 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, TypeVar
 
-from sqlalchemy import Dialect, bindparam, delete, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from registry.services import transparency
+from registry.store.bulk import add_rows
 from registry.store.models import Organisation, table_of
 from registry.store.search import GramCount, NameGram, SearchOrganisation
 
@@ -67,36 +66,13 @@ def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
 def _upsert_counts(session: Session, deltas: Counter[str]) -> None:
     """Add ``deltas`` to ``gram_count`` (rows at zero stay; a zero count means no postings).
 
-    Like :func:`_write_postings`, the rows go to the driver's ``executemany``: through the
-    ORM's bulk path each row cost ~10 µs of Python, about a quarter of indexing a new name.
+    Like :func:`_write_postings`, the rows go to the driver's ``executemany``
+    (:func:`registry.store.bulk.add_rows`): through the ORM's bulk path each row cost ~10 µs
+    of Python, about a quarter of indexing a new name.
     """
-    rows = [(g, n) for g, n in sorted(deltas.items()) if n]
-    if not rows:
-        return
-    connection = session.connection()
-    sql, positional = _upsert_plan(connection.dialect)
+    rows = [{"gram": g, "count": n} for g, n in sorted(deltas.items()) if n]
     for chunk in _chunks(rows, _BATCH):
-        params: list[Any] = (
-            list(chunk) if positional else [{"gram": g, "count": n} for g, n in chunk]
-        )
-        connection.exec_driver_sql(sql, params)
-
-
-@functools.lru_cache(maxsize=4)
-def _upsert_plan(dialect: Dialect) -> tuple[str, bool]:
-    """The SQL adding to a gram's count on ``dialect``, and whether its parameters are
-    positional (``gram``, then ``count``) rather than named."""
-    stmt: sqlite.Insert | postgresql.Insert
-    stmt = (
-        postgresql.insert(GramCount) if dialect.name == "postgresql" else sqlite.insert(GramCount)
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[GramCount.gram], set_={"count": GramCount.count + stmt.excluded.count}
-    )
-    compiled = stmt.compile(dialect=dialect, column_keys=["gram", "count"])
-    if compiled.positional and tuple(compiled.positiontup or ()) != ("gram", "count"):
-        raise AssertionError(f"unexpected parameter order {compiled.positiontup}")
-    return compiled.string, compiled.positional
+        add_rows(session, table_of(GramCount), chunk, keys=("gram",), add="count")
 
 
 _DELETE_POSTING = delete(table_of(NameGram)).where(

@@ -7,6 +7,10 @@ each row's parameters generically, about half the Python cost of a thousand-row 
 and dialect, each value converted by its column type's own bind processor, the rows passed to
 the driver's ``executemany`` on the session's connection, in its transaction. Values are bound
 parameters, never SQL text.
+
+:func:`add_rows` does the same for counters: ``INSERT … ON CONFLICT (keys) DO UPDATE`` adding
+each row's count to the stored one, spelt per dialect (SQLite 3.24+ and PostgreSQL 9.5+ both
+have it).
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Dialect, Table, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-__all__ = ["insert_rows"]
+__all__ = ["add_rows", "insert_rows"]
 
 _UNSEEN = object()
 
@@ -31,11 +36,34 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
     The driver receives the values ``session.execute`` would send it (see the module
     docstring). Raises what the driver raises (wrapped by SQLAlchemy), e.g. on a constraint.
     """
+    _execute(session, table, rows, None)
+
+
+def add_rows(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, object]],
+    *,
+    keys: tuple[str, ...],
+    add: str,
+) -> None:
+    """Insert ``rows`` as :func:`insert_rows` does, except that a row whose ``keys`` columns
+    match a stored row (a unique index on them) adds its ``add`` column to the stored one
+    instead. Two rows of one call must not share their keys."""
+    _execute(session, table, rows, (keys, add))
+
+
+def _execute(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, object]],
+    adding: tuple[tuple[str, ...], str] | None,
+) -> None:
     if not rows:
         return
     connection = session.connection()
     names = tuple(rows[0])
-    sql, order, processors = _insert_plan(table, names, connection.dialect)
+    sql, order, processors = _insert_plan(table, names, connection.dialect, adding)
     columns = order if order is not None else names
     pick = operator.itemgetter(*columns)
     convert = [(i, process) for i, process in enumerate(processors) if process is not None]
@@ -63,11 +91,25 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
 
 @functools.lru_cache(maxsize=32)
 def _insert_plan(
-    table: Table, names: tuple[str, ...], dialect: Dialect
+    table: Table,
+    names: tuple[str, ...],
+    dialect: Dialect,
+    adding: tuple[tuple[str, ...], str] | None,
 ) -> tuple[str, tuple[str, ...] | None, Sequence[Callable[[Any], Any] | None]]:
-    """The SQL of ``INSERT INTO table (names)`` for ``dialect``, the parameter order if it is
-    positional (else None), and each parameter's bind processor in that order."""
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(names))
+    """The SQL of ``INSERT INTO table (names)`` (with ``ON CONFLICT (keys) DO UPDATE SET
+    add = add + excluded.add`` when ``adding`` is ``(keys, add)``) for ``dialect``, the
+    parameter order if it is positional (else None), and each parameter's bind processor in
+    that order."""
+    statement: Any = insert(table)
+    if adding is not None:
+        keys, add = adding
+        if dialect.name not in ("sqlite", "postgresql"):
+            raise NotImplementedError(f"no upsert for {dialect.name}")
+        upsert = (postgresql if dialect.name == "postgresql" else sqlite).insert(table)
+        statement = upsert.on_conflict_do_update(
+            index_elements=list(keys), set_={add: table.c[add] + upsert.excluded[add]}
+        )
+    compiled = statement.compile(dialect=dialect, column_keys=list(names))
     order = tuple(compiled.positiontup or ()) if compiled.positional else None
     columns = order if order is not None else names
     processors = [
