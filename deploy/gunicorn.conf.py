@@ -38,3 +38,19 @@ def post_fork(server, worker):  # type: ignore[no-untyped-def]
     registry = getattr(app, "extensions", {}).get("registry")
     if registry is not None:
         registry.engine.dispose(close=False)
+
+
+def worker_exit(server, worker):  # type: ignore[no-untyped-def]
+    """A worker that stops writes the scan counts it still holds (registry/web/scan.py)."""
+    app = worker.app.callable
+    if "scan" not in getattr(app, "extensions", {}):
+        return
+    from registry.web.scan import flush_scan_counts
+
+    try:
+        written = flush_scan_counts(app)
+    except Exception:
+        server.log.exception("Worker %s could not write its scan counts", worker.pid)
+    else:
+        if written:
+            server.log.info("Worker %s wrote %d scan counts", worker.pid, written)

@@ -444,8 +444,10 @@ def _mismatches(
 class ScanCounter:
     """Counts scans in memory and writes them in batches with one upsert per certificate-day.
 
-    Counting in memory keeps a database write off the scan page's hot path; a worker that dies
-    loses at most ``interval`` seconds of counts. ``interval`` 0 writes on every scan.
+    Counting in memory keeps a database write off the scan page's hot path. The batch is
+    written by the first scan ``interval`` seconds or more after it began, and by
+    :func:`registry.web.scan.flush_scan_counts` when a worker stops; a process killed outright
+    loses what it holds. ``interval`` 0 writes on every scan.
     """
 
     def __init__(self, interval: float = 5.0) -> None:

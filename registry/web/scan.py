@@ -153,6 +153,21 @@ def _count(
         session.commit()
 
 
+def flush_scan_counts(app: Flask) -> int:
+    """Write the scan counts this process still holds in memory; return the rows written.
+
+    ``deploy/gunicorn.conf.py`` calls it as a worker exits (a graceful shutdown, or recycling
+    after ``max_requests``): counts are otherwise written only by a scan that finds the batch
+    due, so a worker's last few seconds of counts would be lost with it.
+    """
+    state: ScanState = app.extensions["scan"]
+    with app.extensions["registry"].sessions() as session:
+        written = state.counter.flush(session)
+        if written:
+            session.commit()
+    return written
+
+
 def _verdict_page(
     result: scan.ScanResult,
     checked_at: dt.datetime,
