@@ -33,11 +33,17 @@ forwarded_allow_ips = os.environ.get("REGISTRY_FORWARDED_ALLOW_IPS", "127.0.0.1"
 
 
 def post_fork(server, worker):  # type: ignore[no-untyped-def]
-    """Each worker opens its own database connections (never share a pool across fork)."""
+    """Each worker opens its own database connections (never share a pool across fork), and
+    starts its own scan-count writer (registry/web/scan.py)."""
     app = worker.app.callable
-    registry = getattr(app, "extensions", {}).get("registry")
+    extensions = getattr(app, "extensions", {})
+    registry = extensions.get("registry")
     if registry is not None:
         registry.engine.dispose(close=False)
+    if "scan" in extensions:
+        from registry.web.scan import start_count_writer
+
+        start_count_writer(app)
 
 
 def worker_exit(server, worker):  # type: ignore[no-untyped-def]

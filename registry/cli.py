@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy.orm import Session
@@ -28,6 +28,9 @@ from registry.domain.calendar import china_today, parse_rfc3339
 from registry.settings import Settings, SettingsError
 from registry.store import schema
 from registry.store.db import make_engine, make_sessionmaker
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def _settings() -> Settings:
@@ -391,7 +394,7 @@ def serve(host: str, port: int) -> None:
         app = create_app()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
-    app.run(host=host, port=port, threaded=True)
+    _run(app, host, port)
 
 
 @main.command("demo")
@@ -415,7 +418,19 @@ def demo(host: str, port: int, count: int, no_serve: bool) -> None:
         app.extensions["registry"].engine.dispose()
     else:
         click.echo(f"serving on http://{host}:{port}/")
+        _run(app, host, port)
+
+
+def _run(app: Flask, host: str, port: int) -> None:
+    """Serve ``app`` with the development server, with a scan-count writer as gunicorn's
+    workers have (deploy/gunicorn.conf.py), and write the counts left when it stops."""
+    from registry.web.scan import flush_scan_counts, start_count_writer
+
+    start_count_writer(app)
+    try:
         app.run(host=host, port=port, threaded=True)
+    finally:
+        flush_scan_counts(app)
 
 
 main.add_command(monitor_cli.monitor)

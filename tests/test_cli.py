@@ -12,12 +12,13 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from registry.app import Registry, utc_now
 from registry.cli import main
 from registry.store import schema
-from registry.store.models import Certificate
+from registry.store.models import Certificate, RecordVersion
+from registry.store.scans import ScanCount
 from tests.conftest import push_accepted, record_json
 from tests.live_server import serve
 
@@ -219,6 +220,33 @@ def test_demo_loads_realistic_data_through_the_api(runner: CliRunner, env: dict[
     output = run(runner, env, "demo", "--no-serve", "--count", "120")
     assert "120 records accepted" in output
     assert "demo data present" in run(runner, env, "demo", "--no-serve", "--count", "120")
+
+
+def test_the_demo_server_writes_its_scan_counts_when_it_stops(
+    runner: CliRunner, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``registry demo`` and ``registry serve`` count scans as gunicorn's workers do: a writer
+    thread, and what is left written when the server stops."""
+    served: list[str] = []
+
+    def run_briefly(app: Flask, **_: Any) -> None:
+        with app.extensions["registry"].sessions() as session:
+            envelope = session.execute(select(RecordVersion.envelope).limit(1)).scalar_one()
+        token = json.loads(envelope)["qr"]
+        assert app.test_client().get(f"/v/{token}").status_code == 200
+        assert app.extensions["scan"].writer is not None
+        served.append(token)
+
+    monkeypatch.setattr(Flask, "run", run_briefly)
+    run(runner, env, "demo", "--count", "20")
+    assert served
+    engine = create_engine(env["REGISTRY_DATABASE_URL"])
+    try:
+        with engine.connect() as connection:
+            total = connection.execute(select(func.sum(ScanCount.count))).scalar()
+    finally:
+        engine.dispose()
+    assert total == 1
 
 
 def test_bad_settings_fail_with_the_variable_named(runner: CliRunner, env: dict[str, str]) -> None:

@@ -76,33 +76,66 @@ def gunicorn(database_url: str, keys_path: Path, instance: Path) -> Iterator[Ser
             process.stderr.close()
 
 
-def test_a_worker_writes_its_scan_counts_when_it_stops(
+def scan_total(database_url: str) -> int | None:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            total: int | None = connection.execute(
+                text("SELECT sum(count) FROM scan_count")
+            ).scalar()
+            return total
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def served(
     app: Flask,
     client: FlaskClient,
     make_envelope: Callable[..., dict[str, Any]],
     database_url: str,
     keys_path: Path,
     tmp_path: Path,
-) -> None:
-    """Workers count scans in memory and write them every few seconds, on a later scan; a
-    worker that stops (gunicorn's graceful shutdown, or recycling after max_requests) writes
-    what it still holds instead of dropping it."""
+) -> Iterator[tuple[Server, str]]:
+    """gunicorn serving a database with one certificate pushed; and that certificate's token."""
     envelope = make_envelope()
     push_accepted(client, envelope)
     app.extensions["registry"].engine.dispose()
     with gunicorn(database_url, keys_path, tmp_path / "instance") as server:
-        for _ in range(3):
-            with urllib.request.urlopen(f"{server.base_url}/v/{envelope['qr']}") as answer:  # noqa: S310
-                assert answer.status == 200
-        server.process.send_signal(signal.SIGTERM)
-        assert server.process.wait(timeout=60) == 0
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            counted = connection.execute(text("SELECT sum(count) FROM scan_count")).scalar()
-    finally:
-        engine.dispose()
-    assert counted == 3
+        yield server, envelope["qr"]
+
+
+def scan(server: Server, token: str, times: int) -> None:
+    for _ in range(times):
+        with urllib.request.urlopen(f"{server.base_url}/v/{token}") as answer:  # noqa: S310
+            assert answer.status == 200
+
+
+def test_an_idle_worker_writes_its_scan_counts_when_they_are_due(
+    served: tuple[Server, str], database_url: str
+) -> None:
+    """No later scan is needed to write a batch: each worker's writer thread does it once the
+    batch is due (5 s), so an issuer's scan counts do not wait for that worker's next scan."""
+    server, token = served
+    scan(server, token, 2)
+    assert scan_total(database_url) is None
+    deadline = time.monotonic() + 20
+    while scan_total(database_url) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert server.process.poll() is None  # still running: the writer, not the exit hook
+    assert scan_total(database_url) == 2
+
+
+def test_a_worker_writes_its_scan_counts_when_it_stops(
+    served: tuple[Server, str], database_url: str
+) -> None:
+    """A worker that stops (gunicorn's graceful shutdown, or recycling after max_requests)
+    writes the counts it still holds instead of dropping them."""
+    server, token = served
+    scan(server, token, 3)
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=60) == 0
+    assert scan_total(database_url) == 3
 
 
 @pytest.fixture(autouse=True)

@@ -445,8 +445,9 @@ class ScanCounter:
     """Counts scans in memory and writes them in batches with one upsert per certificate-day.
 
     Counting in memory keeps a database write off the scan page's hot path. The batch is
-    written by the first scan ``interval`` seconds or more after it began, and by
-    :func:`registry.web.scan.flush_scan_counts` when a worker stops; a process killed outright
+    written by the first scan ``interval`` seconds or more after it began, by a worker's
+    writer thread once it is due (:func:`registry.web.scan.start_count_writer`), and when a
+    worker stops (:func:`registry.web.scan.flush_scan_counts`); a process killed outright
     loses what it holds. ``interval`` 0 writes on every scan.
     """
 
@@ -465,12 +466,33 @@ class ScanCounter:
                 self._due = now + dt.timedelta(seconds=self.interval)
             return now >= self._due
 
-    def flush(self, session: Session) -> int:
-        """Add the pending counts to ``scan_count`` (the caller commits); return rows written."""
+    def due(self, now: dt.datetime) -> bool:
+        """Whether counts are pending and their batch is due."""
         with self._lock:
-            pending, self._pending, self._due = self._pending, {}, None
-        if pending:
+            return self._due is not None and now >= self._due
+
+    def flush(self, session: Session) -> int:
+        """Add the pending counts to ``scan_count`` and commit; return the rows written.
+
+        If that fails, the session is rolled back, the counts stay pending for the next flush,
+        and the error is raised.
+        """
+        with self._lock:
+            pending, due = self._pending, self._due
+            self._pending, self._due = {}, None
+        if not pending:
+            return 0
+        try:
             add_scan_counts(session, pending)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            with self._lock:
+                for key, n in pending.items():
+                    self._pending[key] = self._pending.get(key, 0) + n
+                if self._due is None or (due is not None and due < self._due):
+                    self._due = due
+            raise
         return len(pending)
 
 

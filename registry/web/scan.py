@@ -15,6 +15,7 @@ import binascii
 import datetime as dt
 import hashlib
 import re
+import threading
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -95,6 +96,9 @@ class ScanState:
     counter: scan.ScanCounter = field(default_factory=scan.ScanCounter)
     images: RenderedCache[bytes] = field(default_factory=_image_cache)
     answers: RenderedCache[ImageAnswer] = field(default_factory=RenderedCache)
+    #: The stop event of this process's count writer (:func:`start_count_writer`), if one was
+    #: started: while it is not set, a scan that finds its batch due leaves it to the writer.
+    writer: threading.Event | None = None
 
 
 def init_app(app: Flask) -> None:
@@ -142,30 +146,54 @@ def _count(
     state: ScanState, session: Session, result: scan.ScanResult, now: dt.datetime, today: dt.date
 ) -> None:
     """Count a view of the scan page of a label that names a certificate; write the counts
-    when the batch is due."""
+    when the batch is due, unless this process has a count writer to do it."""
     claims = result.claims
     if (
         result.identifies_certificate
         and claims is not None
         and state.counter.note(claims.issuer, claims.certificate_number, today, now)
+        and (state.writer is None or state.writer.is_set())
     ):
         state.counter.flush(session)
-        session.commit()
+
+
+#: How often the scan-count writer looks whether the batch is due, in seconds.
+COUNT_WRITER_PERIOD = 1.0
 
 
 def flush_scan_counts(app: Flask) -> int:
     """Write the scan counts this process still holds in memory; return the rows written.
 
     ``deploy/gunicorn.conf.py`` calls it as a worker exits (a graceful shutdown, or recycling
-    after ``max_requests``): counts are otherwise written only by a scan that finds the batch
-    due, so a worker's last few seconds of counts would be lost with it.
+    after ``max_requests``), so a worker's last few seconds of counts are not lost with it.
     """
     state: ScanState = app.extensions["scan"]
     with app.extensions["registry"].sessions() as session:
-        written = state.counter.flush(session)
-        if written:
-            session.commit()
-    return written
+        return state.counter.flush(session)
+
+
+def start_count_writer(app: Flask) -> threading.Event:
+    """Start this process's scan-count writer: a daemon thread that writes the pending counts
+    once their batch is due, so that they do not wait for the worker's next scan and no scan
+    waits for them to be written. Set the returned event to stop it (scans then write the
+    counts again). ``deploy/gunicorn.conf.py`` starts one in each worker (``post_fork``).
+    """
+    state: ScanState = app.extensions["scan"]
+    registry_state = app.extensions["registry"]
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(COUNT_WRITER_PERIOD):
+            if not state.counter.due(registry_state.clock()):
+                continue
+            try:
+                flush_scan_counts(app)
+            except Exception:  # the counts stay pending; the next round tries again
+                app.logger.exception("could not write the scan counts")
+
+    state.writer = stop
+    threading.Thread(target=run, name="scan-count-writer", daemon=True).start()
+    return stop
 
 
 def _verdict_page(
@@ -546,7 +574,6 @@ def issuer_scans(issuer_id: str) -> Response:
         since = today - dt.timedelta(days=30)
     # Counts still in this worker's memory would be missing; write them first.
     _state().counter.flush(db())
-    db().commit()
     rows = scan.scan_counts(db(), issuer_id, since)
     response = jsonify(
         {

@@ -138,9 +138,35 @@ def test_scan_cache_parses_a_text_once_and_judges_it_again_after_the_ttl(
 def test_counter_batches_until_due(clock: Clock) -> None:
     counter = scan.ScanCounter(interval=5)
     day = dt.date(2026, 3, 1)
+    assert not counter.due(clock.now)
     assert not counter.note(ISSUER_ID, "A", day, clock.now)
     assert not counter.note(ISSUER_ID, "A", day, clock.advance(seconds=4))
+    assert not counter.due(clock.now)
     assert counter.note(ISSUER_ID, "B", day, clock.advance(seconds=1))
+    assert counter.due(clock.now)
+
+
+def test_a_failed_flush_keeps_the_counts_for_the_next(
+    session: Session, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_issuer(session, ISSUER_ID, "测试", None, KEY.public_key, clock.now)
+    counter = scan.ScanCounter(interval=5)
+    day = dt.date(2026, 3, 1)
+    counter.note(ISSUER_ID, "A", day, clock.now)
+    add = scan.add_scan_counts
+
+    def failing(session: Session, counts: object) -> None:
+        raise RuntimeError("database away")
+
+    monkeypatch.setattr(scan, "add_scan_counts", failing)
+    with pytest.raises(RuntimeError):
+        counter.flush(session)
+    assert counter.due(clock.now + 5 * SECOND)  # still due from the first scan
+    counter.note(ISSUER_ID, "A", day, clock.now)
+    monkeypatch.setattr(scan, "add_scan_counts", add)
+    assert counter.flush(session) == 1
+    assert not counter.due(clock.now + 5 * SECOND)
+    assert scan.scan_counts(session, ISSUER_ID, day) == [("A", day, 2)]
 
 
 def test_scan_counts_upsert_adds_up(session: Session, clock: Clock) -> None:

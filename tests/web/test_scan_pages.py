@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import datetime as dt
 import io
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,15 +18,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from registry.app import Registry
 from registry.client import Signer
 from registry.crypto.encoding import b32_decode, b32_encode
 from registry.crypto.keys import PrivateKey
 from registry.crypto.scantoken import ScanClaims, ScanToken, build_sign1, sign_token
+from registry.services import scan
 from registry.services.issuers import mark_compromised, register_issuer, rollover
 from registry.services.labels import qr_matrix
 from registry.store.scans import LabelReport, ScanCount
+from registry.web import scan as wscan
 from registry.web.scan import IMAGE_ANSWER_TTL, signed_message
 from tests.conftest import ISSUER_ID, Clock, record_json
 
@@ -364,6 +368,44 @@ def counts(state: Registry) -> dict[tuple[str, str, dt.date], int]:
     with state.sessions() as session:
         rows = session.execute(select(ScanCount)).scalars()
         return {(r.issuer_id, r.certificate_number, r.day): r.count for r in rows}
+
+
+def test_the_count_writer_writes_a_due_batch_without_another_scan(
+    client: FlaskClient,
+    app: Flask,
+    envelope: dict[str, Any],
+    state: Registry,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wscan, "COUNT_WRITER_PERIOD", 0.05)
+    app.extensions["scan"].counter.interval = 0.05
+    failures = iter([RuntimeError("database away")])
+    add = scan.add_scan_counts
+
+    def failing_once(session: Session, counts: Any) -> None:
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        add(session, counts)
+
+    monkeypatch.setattr(scan, "add_scan_counts", failing_once)
+    stop = wscan.start_count_writer(app)
+    try:
+        page(client, envelope["qr"])
+        clock.advance(seconds=1)
+        page(client, envelope["qr"])  # the batch is due, but the scan leaves it to the writer
+        assert app.extensions["scan"].counter.due(clock.now)
+        deadline = time.monotonic() + 10
+        while not counts(state) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert counts(state) == {(ISSUER_ID, NUMBER, dt.date(2026, 3, 1)): 2}
+    page(client, envelope["qr"])
+    clock.advance(seconds=1)
+    page(client, envelope["qr"])  # the writer stopped: scans write their batches again
+    assert counts(state) == {(ISSUER_ID, NUMBER, dt.date(2026, 3, 1)): 4}
 
 
 def test_scans_are_counted_per_certificate_and_day(
