@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -423,13 +424,19 @@ def demo(host: str, port: int, count: int, no_serve: bool) -> None:
 
 def _run(app: Flask, host: str, port: int) -> None:
     """Serve ``app`` with the development server, with a scan-count writer as gunicorn's
-    workers have (deploy/gunicorn.conf.py), and write the counts left when it stops."""
+    workers have (deploy/gunicorn.conf.py), and write the counts left when it stops (on
+    Ctrl-C or SIGTERM)."""
     from registry.web.scan import flush_scan_counts, start_count_writer
 
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
     start_count_writer(app)
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         app.run(host=host, port=port, threaded=True)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         flush_scan_counts(app)
 
 

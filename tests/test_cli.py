@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -226,20 +229,27 @@ def test_the_demo_server_writes_its_scan_counts_when_it_stops(
     runner: CliRunner, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``registry demo`` and ``registry serve`` count scans as gunicorn's workers do: a writer
-    thread, and what is left written when the server stops."""
+    thread, and what is left written when the server stops, on SIGTERM too."""
     served: list[str] = []
+    before = signal.getsignal(signal.SIGTERM)
 
-    def run_briefly(app: Flask, **_: Any) -> None:
+    def run_until_terminated(app: Flask, **_: Any) -> None:
         with app.extensions["registry"].sessions() as session:
             envelope = session.execute(select(RecordVersion.envelope).limit(1)).scalar_one()
         token = json.loads(envelope)["qr"]
         assert app.test_client().get(f"/v/{token}").status_code == 200
         assert app.extensions["scan"].writer is not None
         served.append(token)
+        # Only with the server's own handler in place: the default would end the test run.
+        assert signal.getsignal(signal.SIGTERM) not in (before, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+        served.append("not stopped")
 
-    monkeypatch.setattr(Flask, "run", run_briefly)
+    monkeypatch.setattr(Flask, "run", run_until_terminated)
     run(runner, env, "demo", "--count", "20")
-    assert served
+    assert len(served) == 1
+    assert signal.getsignal(signal.SIGTERM) == before
     engine = create_engine(env["REGISTRY_DATABASE_URL"])
     try:
         with engine.connect() as connection:
