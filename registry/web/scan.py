@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -159,6 +160,8 @@ def _count(
 
 #: How often the scan-count writer looks whether the batch is due, in seconds.
 COUNT_WRITER_PERIOD = 1.0
+#: While its writes keep failing, the writer logs the failure at most this often, in seconds.
+COUNT_WRITER_LOG_EVERY = 60.0
 
 
 def flush_scan_counts(app: Flask) -> int:
@@ -183,13 +186,26 @@ def start_count_writer(app: Flask) -> threading.Event:
     stop = threading.Event()
 
     def run() -> None:
+        failing_since: float | None = None  # while writes fail: since when (monotonic)
+        logged = 0.0
         while not stop.wait(COUNT_WRITER_PERIOD):
             if not state.counter.due(registry_state.clock()):
                 continue
             try:
                 flush_scan_counts(app)
             except Exception:  # the counts stay pending; the next round tries again
-                app.logger.exception("could not write the scan counts")
+                now = time.monotonic()
+                if failing_since is None or now - logged >= COUNT_WRITER_LOG_EVERY:
+                    app.logger.exception("could not write the scan counts; trying again")
+                    logged = now
+                failing_since = now if failing_since is None else failing_since
+            else:
+                if failing_since is not None:
+                    app.logger.warning(
+                        "scan counts written again after %.0f s of failed writes",
+                        time.monotonic() - failing_since,
+                    )
+                    failing_since = None
 
     state.writer = stop
     threading.Thread(target=run, name="scan-count-writer", daemon=True).start()

@@ -377,10 +377,11 @@ def test_the_count_writer_writes_a_due_batch_without_another_scan(
     state: Registry,
     clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setattr(wscan, "COUNT_WRITER_PERIOD", 0.05)
     app.extensions["scan"].counter.interval = 0.05
-    failures = iter([RuntimeError("database away")])
+    failures = iter([RuntimeError("database away")] * 3)
     add = scan.add_scan_counts
 
     def failing_once(session: Session, counts: Any) -> None:
@@ -397,11 +398,16 @@ def test_the_count_writer_writes_a_due_batch_without_another_scan(
         page(client, envelope["qr"])  # the batch is due, but the scan leaves it to the writer
         assert app.extensions["scan"].counter.due(clock.now)
         deadline = time.monotonic() + 10
-        while not counts(state) and time.monotonic() < deadline:
+        while "written again" not in caplog.text and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         stop.set()
     assert counts(state) == {(ISSUER_ID, NUMBER, dt.date(2026, 3, 1)): 2}
+    # Three failures in a row: logged once (then at most once a minute), and the recovery.
+    logged = [
+        (r.levelname, r.getMessage()) for r in caplog.records if "scan counts" in r.getMessage()
+    ]
+    assert [level for level, _ in logged] == ["ERROR", "WARNING"], logged
     page(client, envelope["qr"])
     clock.advance(seconds=1)
     page(client, envelope["qr"])  # the writer stopped: scans write their batches again
