@@ -499,7 +499,7 @@ class ScanCounter:
 def add_scan_counts(session: Session, counts: Mapping[tuple[str, str, dt.date], int]) -> None:
     """Add ``counts`` ((issuer, number, day) -> n) with INSERT … ON CONFLICT DO UPDATE,
     through the driver's ``executemany`` (:func:`registry.store.bulk.add_rows`): a worker's
-    batch is thousands of rows, written inside the request that finds it due."""
+    batch can be thousands of rows."""
     rows = [
         {"issuer_id": issuer, "certificate_number": number, "day": day, "count": n}
         for (issuer, number, day), n in sorted(counts.items())

@@ -167,8 +167,9 @@ COUNT_WRITER_LOG_EVERY = 60.0
 def flush_scan_counts(app: Flask) -> int:
     """Write the scan counts this process still holds in memory; return the rows written.
 
-    ``deploy/gunicorn.conf.py`` calls it as a worker exits (a graceful shutdown, or recycling
-    after ``max_requests``), so a worker's last few seconds of counts are not lost with it.
+    The count writer (:func:`start_count_writer`) calls it when a batch is due; gunicorn's
+    ``worker_exit`` hook (``deploy/gunicorn.conf.py``) and ``registry serve``/``demo`` call it
+    as they stop, so the last few seconds of counts are not lost with the process.
     """
     state: ScanState = app.extensions["scan"]
     with app.extensions["registry"].sessions() as session:
