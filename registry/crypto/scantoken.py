@@ -95,6 +95,40 @@ def _encode(value: object) -> bytes:
     return cbor2.dumps(value, canonical=True)
 
 
+# The structures this profile signs and parses have fixed shapes, so their deterministic bytes
+# are written here directly (a few µs less per token than cbor2's encoder, on every scan and
+# push); tests/crypto/test_scantoken.py checks them against cbor2's canonical encoding.
+
+_UINT, _BSTR, _TSTR = 0, 2, 3  # CBOR major types (RFC 8949 §3.1)
+
+
+def _head(major: int, argument: int) -> bytes:
+    """A data item's head with its argument in the shortest form (RFC 8949 §4.2.1)."""
+    if argument < 24:
+        return bytes((major << 5 | argument,))
+    for extra, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if argument < 1 << 8 * size:
+            return bytes((major << 5 | extra,)) + argument.to_bytes(size, "big")
+    raise ValueError("CBOR argument must be below 2**64")
+
+
+def _bstr(value: bytes) -> bytes:
+    return _head(_BSTR, len(value)) + value
+
+
+def _tstr(value: str) -> bytes:
+    encoded = value.encode()
+    return _head(_TSTR, len(encoded)) + encoded
+
+
+#: ``["Signature1", …`` : an array of four, then the context text (RFC 9052 §4.4).
+_SIG_STRUCTURE_HEAD = b"\x84" + _tstr("Signature1")
+#: ``18([`` : tag 18 and an array of four (RFC 9052 §4.2).
+_SIGN1_HEAD = b"\xd2\x84"
+#: ``{4: …`` : the unprotected header, a map of one entry, the kid.
+_KID_MAP_HEAD = b"\xa1\x04"
+
+
 def sig_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
     """Return the COSE Sig_structure for COSE_Sign1 (RFC 9052 §4.4), the bytes that are signed.
 
@@ -103,7 +137,7 @@ def sig_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -
         payload: the payload bytes.
         external_aad: externally supplied data (empty in this profile).
     """
-    return _encode(["Signature1", protected, external_aad, payload])
+    return b"".join((_SIG_STRUCTURE_HEAD, _bstr(protected), _bstr(external_aad), _bstr(payload)))
 
 
 def build_sign1(
@@ -135,6 +169,20 @@ def _encode_sign1(
 ) -> bytes:
     return _encode(
         cbor2.CBORTag(COSE_SIGN1_TAG, [protected, dict(unprotected), payload, signature])
+    )
+
+
+def _encode_token(short_kid: bytes, payload: bytes, signature: bytes) -> bytes:
+    """The profile's COSE_Sign1, ``18([h'A10127', {4: short_kid}, payload, signature])``."""
+    return b"".join(
+        (
+            _SIGN1_HEAD,
+            _bstr(_PROTECTED),
+            _KID_MAP_HEAD,
+            _bstr(short_kid),
+            _bstr(payload),
+            _bstr(signature),
+        )
     )
 
 
@@ -187,9 +235,34 @@ class ScanClaims:
                 f"record_hash must be the first {_RECORD_HASH_SIZE} bytes of the record hash"
             )
 
+    def to_bytes(self) -> bytes:
+        """Return the claims map (:meth:`to_cbor_map`) in deterministic CBOR: the payload."""
+        # Keys in bytewise order of their encodings: 1, 6, then -1 to -5 (0x20 to 0x24).
+        return b"".join(
+            (
+                b"\xa7\x01",
+                _tstr(self.issuer),
+                b"\x06",
+                _head(_UINT, self.issued_at),
+                b"\x20",
+                _tstr(self.certificate_number),
+                b"\x21",
+                _tstr(self.scheme),
+                b"\x22",
+                _tstr(self.tier),
+                b"\x23",
+                _bstr(self.record_hash),
+                b"\x24",
+                _head(_UINT, self._expiry_number()),
+            )
+        )
+
+    def _expiry_number(self) -> int:
+        return self.expiry.year * 10000 + self.expiry.month * 100 + self.expiry.day
+
     def to_cbor_map(self) -> dict[int, object]:
         """Return the claims as the CWT-style map with integer keys (see the module docstring)."""
-        expiry = self.expiry.year * 10000 + self.expiry.month * 100 + self.expiry.day
+        expiry = self._expiry_number()
         return {
             _ISS: self.issuer,
             _IAT: self.issued_at,
@@ -301,9 +374,9 @@ class ScanToken:
         except Exception as exc:  # as above
             raise _malformed(f"scan token payload is not CBOR: {type(exc).__name__}") from None
         claims = ScanClaims.from_cbor_map(claims_map)
-        if _encode(claims.to_cbor_map()) != payload:
+        if claims.to_bytes() != payload:
             raise _malformed("scan token payload is not in deterministic CBOR encoding")
-        if _encode_sign1(protected, {_KID: short_kid}, payload, signature) != data:
+        if _encode_token(short_kid, payload, signature) != data:
             raise _malformed("scan token is not in deterministic CBOR encoding or has extra bytes")
         return cls(claims, short_kid, protected, payload, signature, data)
 
@@ -355,10 +428,10 @@ def sign_token(claims: ScanClaims, key: PrivateKey) -> ScanToken:
         ValueError: the encoded token would exceed :data:`MAX_INPUT_BYTES` (cannot happen within
             the claim limits; kept as a guard).
     """
-    payload = _encode(claims.to_cbor_map())
+    payload = claims.to_bytes()
     short_kid = key.public_key.short_kid
     signature = key.sign(sig_structure(_PROTECTED, payload))
-    encoded = _encode_sign1(_PROTECTED, {_KID: short_kid}, payload, signature)
+    encoded = _encode_token(short_kid, payload, signature)
     if len(encoded) > MAX_INPUT_BYTES:  # pragma: no cover - excluded by the claim limits
         raise ValueError(f"scan token would be {len(encoded)} bytes")
     return ScanToken(claims, short_kid, _PROTECTED, payload, signature, encoded)

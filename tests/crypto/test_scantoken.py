@@ -130,6 +130,55 @@ def test_payload_is_the_documented_claims_map() -> None:
     }
 
 
+# The profile's bytes are written by hand (cbor2's encoder costs more than the scan page can
+# spare); they must be cbor2's deterministic encoding of the same structures, byte for byte.
+
+_TEXT = st.text(min_size=1, max_size=64)
+_CODE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=16)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    issuer=_TEXT,
+    number=_TEXT,
+    scheme=_CODE,
+    tier=_CODE,
+    expiry=st.dates(datetime.date(1000, 1, 1), datetime.date(9999, 12, 31)),
+    issued_at=st.integers(0, 2**63 - 1),
+    record_hash=st.binary(min_size=8, max_size=8),
+)
+def test_token_bytes_are_cbor2_deterministic_encoding(
+    issuer: str,
+    number: str,
+    scheme: str,
+    tier: str,
+    expiry: datetime.date,
+    issued_at: int,
+    record_hash: bytes,
+) -> None:
+    claims = ScanClaims(issuer, number, scheme, tier, expiry, issued_at, record_hash)
+    token = sign_token(claims, KEY)
+    assert token.payload == cbor2.dumps(claims.to_cbor_map(), canonical=True)
+    assert token.encoded == cbor2.dumps(
+        cbor2.CBORTag(18, [token.protected, {4: token.short_kid}, token.payload, token.signature]),
+        canonical=True,
+    )
+    assert ScanToken.from_bytes(token.encoded) == token
+
+
+_BSTR = st.one_of(st.binary(max_size=300), st.integers(0, 70_000).map(lambda size: b"\x5a" * size))
+
+
+@settings(max_examples=200, deadline=None)
+@given(protected=_BSTR, payload=_BSTR, external_aad=_BSTR)
+def test_sig_structure_is_cbor2_deterministic_encoding(
+    protected: bytes, payload: bytes, external_aad: bytes
+) -> None:
+    assert sig_structure(protected, payload, external_aad) == cbor2.dumps(
+        ["Signature1", protected, external_aad, payload], canonical=True
+    )
+
+
 def test_independent_verification_with_pycose() -> None:
     message = CoseMessage.decode(TOKEN.encoded)
     assert isinstance(message, Sign1Message)
