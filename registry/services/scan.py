@@ -29,7 +29,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -156,14 +157,16 @@ class KeyCache:
         self._entries: dict[bytes, tuple[dt.datetime, tuple[ScanKey, ...]]] = {}
         self._lock = threading.Lock()
 
-    def get(self, session: Session, short_kid: bytes, now: dt.datetime) -> tuple[ScanKey, ...]:
-        """The keys whose short kid is ``short_kid`` (usually one, possibly none)."""
+    def get(self, db: Session | Engine, short_kid: bytes, now: dt.datetime) -> tuple[ScanKey, ...]:
+        """The keys whose short kid is ``short_kid`` (usually one, possibly none), read through
+        ``db`` (a session, or an engine to open one on) when they are not cached."""
         with self._lock:
             entry = self._entries.get(short_kid)
         if entry is not None and entry[0] > now:
             return entry[1]
-        rows = session.execute(select(IssuerKey).where(IssuerKey.short_kid == short_kid)).scalars()
-        keys = tuple(ScanKey.from_row(row) for row in rows)
+        with _session(db) as session:
+            rows = session.execute(select(IssuerKey).where(IssuerKey.short_kid == short_kid))
+            keys = tuple(ScanKey.from_row(row) for row in rows.scalars())
         with self._lock:
             if len(self._entries) >= self.size:
                 self._entries.clear()  # crude, but bounded; a full cache is an attack or a bug
@@ -308,9 +311,13 @@ _CURRENT = Prepared(
 
 
 def check(
-    session: Session, text: str, cache: ScanCache, now: dt.datetime, today: dt.date
+    db: Session | Engine, text: str, cache: ScanCache, now: dt.datetime, today: dt.date
 ) -> ScanResult:
     """Check a scan token (Base32 text) against the registry; see the module docstring.
+
+    Reads through ``db``: the caller's session, or an engine, on which the usual check needs
+    no session at all (the current version is one prepared query; a session is opened only
+    for a key-cache miss or a label of an earlier version).
 
     Never raises for bad input: every token, however broken, gets a verdict. On a warm cache
     this is one indexed query and no parsing or signature check.
@@ -321,11 +328,11 @@ def check(
         return ScanResult(Verdict.MALFORMED, "MalformedToken", exc.reason, text)
     rows: Sequence[tuple[Any, ...]] | None = None
     if outcome is None:
-        candidates = cache.keys.get(session, token.short_kid, now)
+        candidates = cache.keys.get(db, token.short_kid, now)
         if candidates:
             # Looked up by the claims before they are verified: a token identical to the one
             # stored with the current version needs no signature check (_vouched_by_ingest).
-            rows = _current(session, token.claims)
+            rows = _current(db, token.claims)
         outcome = _vouched_by_ingest(text, token, candidates, rows) or verify_token(
             token, candidates
         )
@@ -338,7 +345,7 @@ def check(
         )
     warning = key.compromised_at is not None
     if rows is None:
-        rows = _current(session, claims)
+        rows = _current(db, claims)
     if not rows:
         return ScanResult(
             Verdict.NOT_FOUND,
@@ -354,7 +361,7 @@ def check(
     record = cache.record(log_index, envelope)
     status = status_of(record, today)
     view = CertificateView(record, status, issuer_name, issuer_name_en, received_at)
-    mismatches = _mismatches(session, claims, record, record_hash)
+    mismatches = _mismatches(db, claims, record, record_hash)
     found = (claims, True, key, warning, view, mismatches)
     if view.status is not Status.VALID:
         return ScanResult(
@@ -371,9 +378,9 @@ def check(
     return ScanResult(Verdict.GENUINE, "Genuine", "genuine and valid", text, *found)
 
 
-def _current(session: Session, claims: ScanClaims) -> Sequence[tuple[Any, ...]]:
+def _current(db: Session | Engine, claims: ScanClaims) -> Sequence[tuple[Any, ...]]:
     """The current version of the certificate ``claims`` name (no row, or one)."""
-    return _CURRENT.all(_reader(session), issuer=claims.issuer, number=claims.certificate_number)
+    return _CURRENT.all(_reader(db), issuer=claims.issuer, number=claims.certificate_number)
 
 
 def _vouched_by_ingest(
@@ -403,32 +410,46 @@ def _vouched_by_ingest(
     return None
 
 
-def _reader(session: Session) -> Session | Engine:
-    """Where the check's current-version read runs: on a pooled connection of its own while
-    ``session`` has no transaction open (the usual scan, keys cached: no Session bookkeeping,
-    about 0.1 ms), else in the session's transaction, begun by an earlier read of this check (a
-    key-cache miss) or by the caller's own statements."""
+def _reader(db: Session | Engine) -> Session | Engine:
+    """Where the check's current-version read runs: on a pooled connection of its own if
+    ``db`` is an engine, or a session with no transaction open (the usual scan, keys cached:
+    no Session bookkeeping, about 0.1 ms), else in the session's transaction, begun by an
+    earlier read of this check (a key-cache miss) or by the caller's own statements."""
+    if isinstance(db, Engine):
+        return db
+    session = db
     bind = session.get_bind()
     if isinstance(bind, Engine) and not session.in_transaction():
         return bind
     return session
 
 
+@contextmanager
+def _session(db: Session | Engine) -> Iterator[Session]:
+    """``db`` if it is a session, else a session of its own on the engine ``db``, closed after."""
+    if isinstance(db, Session):
+        yield db
+        return
+    with Session(db) as session:
+        yield session
+
+
 def _mismatches(
-    session: Session, claims: ScanClaims, record: Record, current_hash: bytes
+    db: Session | Engine, claims: ScanClaims, record: Record, current_hash: bytes
 ) -> tuple[str, ...]:
     wrong: list[str] = []
     size = len(claims.record_hash)
     if current_hash[:size] != claims.record_hash:
         # Not the current version: any stored version will do (the label predates an update).
-        hashes = session.execute(
-            select(RecordVersion.record_hash).where(
-                RecordVersion.issuer_id == claims.issuer,
-                RecordVersion.certificate_number == claims.certificate_number,
-            )
-        ).scalars()
-        if all(h[:size] != claims.record_hash for h in hashes):
-            wrong.append("record")
+        with _session(db) as session:
+            hashes = session.execute(
+                select(RecordVersion.record_hash).where(
+                    RecordVersion.issuer_id == claims.issuer,
+                    RecordVersion.certificate_number == claims.certificate_number,
+                )
+            ).scalars()
+            if all(h[:size] != claims.record_hash for h in hashes):
+                wrong.append("record")
     if claims.scheme != record.scheme_def.code:
         wrong.append("scheme")
     if claims.tier != record.tier_def.code:

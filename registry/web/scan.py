@@ -22,7 +22,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
-from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from registry.app import db, registry
@@ -138,24 +137,22 @@ def scan_page(token: str) -> Response:
     session = db()
     result = scan.check(session, token, state.cache, now, today)
     reported = request.args.get("reported") == "1"
-    if not reported:
-        _count(state, session, result, now, today)
+    if not reported and _count(state, result, now, today):
+        state.counter.flush(session)
     return _verdict_page(result, now, reported=reported)
 
 
-def _count(
-    state: ScanState, session: Session, result: scan.ScanResult, now: dt.datetime, today: dt.date
-) -> None:
-    """Count a view of the scan page of a label that names a certificate; write the counts
-    when the batch is due, unless this process has a count writer to do it."""
+def _count(state: ScanState, result: scan.ScanResult, now: dt.datetime, today: dt.date) -> bool:
+    """Count a view of the scan page of a label that names a certificate; return whether the
+    caller should now write the counts: the batch is due and this process has no count writer
+    to do it."""
     claims = result.claims
-    if (
+    return (
         result.identifies_certificate
         and claims is not None
         and state.counter.note(claims.issuer, claims.certificate_number, today, now)
         and (state.writer is None or state.writer.is_set())
-    ):
-        state.counter.flush(session)
+    )
 
 
 #: How often the scan-count writer looks whether the batch is due, in seconds.
@@ -291,13 +288,14 @@ def scan_page_fast_path(app: Flask) -> fastpath.Handler:
             return None
         now = registry_state.clock()
         today = china_today(now)
-        with registry_state.sessions() as session:
-            result = scan.check(session, token, state.cache, now, today)
-            if result.verdict.http_status != 200:
-                return None
-            context = verdict_context(result, now)
-            body = render_plain(app.jinja_env, "scan.html", context, path, environ)
-            _count(state, session, result, now, today)
+        # On the engine: the usual check needs no session (scan.check).
+        result = scan.check(registry_state.engine, token, state.cache, now, today)
+        if result.verdict.http_status != 200:
+            return None
+        context = verdict_context(result, now)
+        body = render_plain(app.jinja_env, "scan.html", context, path, environ)
+        if _count(state, result, now, today):
+            flush_scan_counts(app)
         return body, SCAN_PAGE_HEADERS
 
     return answer
