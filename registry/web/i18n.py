@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
 from registry.web import messages
+from registry.web.escaping import OutputCodeGenerator, escape_output
 
 #: The languages offered, default first.
 LANGUAGES = ("zh", "en")
@@ -412,6 +413,9 @@ class PageEnvironment(Environment):
     """
 
     page_language = DEFAULT
+    # Autoescaped output without a Markup per value (registry/web/escaping.py).
+    code_generator_class = OutputCodeGenerator
+    escape_output = staticmethod(escape_output)
 
     def __init__(self, app: App, **options: Any) -> None:
         super().__init__(app, **options)
