@@ -56,13 +56,8 @@ IMAGE_ANSWER_TTL = 2.0
 #: How far an API signature's ``created`` may be from the registry's clock.
 SIGNATURE_SKEW = 300
 
-#: The form's reasons and fields, with their messages (registry/web/messages/scan.py).
-REASON_MSGIDS = {
-    "looks-fake": "scan.reason_looks_fake",
-    "details-differ": "scan.reason_details_differ",
-    "seller-claims": "scan.reason_seller_claims",
-    "other": "scan.reason_other",
-}
+#: The form's fields, with their messages (registry/web/messages/scan.py). Its reasons are
+#: written out in scan.html, in the order of scan.REPORT_REASONS.
 FIELD_MSGIDS = {
     "reason": "scan.field_reason",
     "details": "scan.field_details",
@@ -253,8 +248,6 @@ def verdict_context(
         "tier": record.tier_def if record else None,
         "label_scheme": _scheme_of_claims(result),
         "checked_at": checked_at,
-        "reasons": scan.REPORT_REASONS,
-        "reason_msgids": REASON_MSGIDS,
         "field_msgids": FIELD_MSGIDS,
         "details_max": scan.REPORT_DETAILS_MAX,
         "place_max": scan.REPORT_PLACE_MAX,

@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import datetime as dt
 import io
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -533,6 +534,16 @@ def test_an_empty_report_form_selects_nothing(
     assert " selected>" not in html
     assert "></textarea>" in html
     assert 'name="place" type="text" maxlength="200" value=""' in html
+
+
+def test_the_report_form_offers_every_reason_in_order(
+    client: FlaskClient, envelope: dict[str, Any]
+) -> None:
+    for lang in ("zh", "en"):
+        html = client.get(f"/v/{envelope['qr']}?lang={lang}").get_data(as_text=True)
+        offered = re.findall(r'<option value="([^"]*)"( selected)?>([^<]+)</option>', html)
+        assert [value for value, _, _ in offered] == list(scan.REPORT_REASONS)
+        assert all(text.strip() and not selected for _, selected, text in offered)
 
 
 def test_report_about_a_malformed_token_is_refused(client: FlaskClient, signer: Signer) -> None:
