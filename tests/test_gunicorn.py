@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import runpy
 import signal
 import subprocess
 import sys
@@ -141,3 +143,14 @@ def test_a_worker_writes_its_scan_counts_when_it_stops(
 @pytest.fixture(autouse=True)
 def _needs_gunicorn() -> None:
     assert GUNICORN.exists(), f"{GUNICORN} is installed with the project"
+
+
+def test_the_master_freezes_the_preloaded_app_before_forking() -> None:
+    config = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        config["pre_fork"](None, None)
+        assert gc.get_freeze_count() > 0
+        assert gc.get_count()[0] < 100
+    finally:
+        gc.unfreeze()
