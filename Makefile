@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 # Debian packages the test suite needs beyond Python: browser tests, Chinese glyphs in
 # screenshots and labels, the throwaway PostgreSQL cluster (postgresql-15 includes pg_trgm),
-# cairo (cairosvg rasterises SVG labels for the QR decoder), wrk (the benchmark smoke test) and
+# cairo (cairosvg rasterises SVG labels for the QR decoder), wrk and valgrind (the benchmark
+# smoke tests: HTTP load, instruction counts) and
 # redis-server (rate limits shared through Redis), and Go with golang.org/x/mod (the reference
 # signed-note implementation our checkpoints are checked against).
 CHROMIUM := /usr/bin/chromium
@@ -61,6 +62,7 @@ system-deps:
 	[ -x $(INITDB) ] || missing="$$missing postgresql-15"; \
 	ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2' || missing="$$missing libcairo2"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v go >/dev/null || missing="$$missing golang-go"; \
 	[ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/note ] || missing="$$missing golang-golang-x-mod-dev"; \

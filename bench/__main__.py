@@ -5,6 +5,7 @@
     python -m bench http --certificates 1000000          # loads first if needed
     python -m bench http --quick                         # a few hundred certificates, ~1 minute
     python -m bench http --postgres                      # the same, served from PostgreSQL 15
+    python -m bench instructions "scan page"             # instructions/request (valgrind)
 
 See docs/benchmarks.md for what is measured and how to read the table.
 """
@@ -140,6 +141,22 @@ def profile_command(db: Path, requests: int, endpoints: tuple[str, ...]) -> None
     from bench import http
 
     http.profile(db, list(endpoints), requests, echo=click.echo)
+
+
+@main.command("instructions")
+@click.option("--db", type=click.Path(path_type=Path, exists=True), default=default_db(1_000_000))
+@click.option("--requests", default=1000, show_default=True)
+@click.option("--warm", default=200, show_default=True, help="Requests before the counted ones.")
+@click.argument("endpoints", nargs=-1, required=True)
+def instructions_command(db: Path, requests: int, warm: int, endpoints: tuple[str, ...]) -> None:
+    """Instructions per request of ENDPOINTS and hello-world, counted by valgrind (in-process,
+    no HTTP): a figure to compare builds by on a noisy machine (bench/instructions.py)."""
+    from bench import instructions
+
+    try:
+        instructions.measure(db, list(endpoints), requests, warm, echo=click.echo)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 if __name__ == "__main__":

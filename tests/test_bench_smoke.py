@@ -115,3 +115,22 @@ def test_ingest_benchmark_prints_its_ratio(database: str, request: pytest.Fixtur
         *("bench.log_bench", "ingest", "--records", "200", "--repeat", "1", *extra), timeout=300
     )
     assert re.search(r"ratio ingest / signatures: median [\d.]+ of 1", out), out
+
+
+@pytest.mark.slow
+def test_instruction_counts_per_request(tmp_path: Path) -> None:
+    """``bench instructions`` counts hello-world's and an endpoint's instructions per request
+    under valgrind (the figures are not asserted: see docs/benchmarks.md)."""
+    if shutil.which("valgrind") is None and os.environ.get("CI") != "true":
+        pytest.skip("valgrind is not installed (Debian: apt-get install valgrind)")
+    db = tmp_path / "registry.db"
+    bench("bench", "load", "--certificates", "60", "--db", str(db), timeout=120)
+    out = bench(
+        *("bench", "instructions", "--db", str(db), "--requests", "20", "--warm", "5"),
+        "lookup",
+        timeout=400,
+    )
+    row = re.compile(r"^\s*(hello-world|lookup): +([\d,]+) instructions/request", re.M)
+    counts = dict(row.findall(out))
+    assert set(counts) == {"hello-world", "lookup"}, out
+    assert all(int(n.replace(",", "")) > 10_000 for n in counts.values()), out
