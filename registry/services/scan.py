@@ -29,8 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -93,10 +92,22 @@ class ScanKey:
     compromised_at: dt.datetime | None
 
     @classmethod
-    def from_row(cls, row: IssuerKey) -> ScanKey:
-        return cls(
-            row.kid, row.issuer_id, PublicKey(row.public_key), row.valid_until, row.compromised_at
-        )
+    def from_row(cls, row: Sequence[Any]) -> ScanKey:
+        """From a row of :data:`_KEYS`."""
+        kid, issuer_id, public_key, valid_until, compromised_at = row
+        return cls(kid, issuer_id, PublicKey(public_key), valid_until, compromised_at)
+
+
+#: The keys with one short kid, as :class:`ScanKey` needs them.
+_KEYS = Prepared(
+    select(
+        IssuerKey.kid,
+        IssuerKey.issuer_id,
+        IssuerKey.public_key,
+        IssuerKey.valid_until,
+        IssuerKey.compromised_at,
+    ).where(IssuerKey.short_kid == bindparam("short_kid"))
+)
 
 
 def key_problem(key: ScanKey, issued_at: int) -> str | None:
@@ -159,14 +170,12 @@ class KeyCache:
 
     def get(self, db: Session | Engine, short_kid: bytes, now: dt.datetime) -> tuple[ScanKey, ...]:
         """The keys whose short kid is ``short_kid`` (usually one, possibly none), read through
-        ``db`` (a session, or an engine to open one on) when they are not cached."""
+        ``db`` (a session or an engine) when they are not cached."""
         with self._lock:
             entry = self._entries.get(short_kid)
         if entry is not None and entry[0] > now:
             return entry[1]
-        with _session(db) as session:
-            rows = session.execute(select(IssuerKey).where(IssuerKey.short_kid == short_kid))
-            keys = tuple(ScanKey.from_row(row) for row in rows.scalars())
+        keys = tuple(ScanKey.from_row(row) for row in _KEYS.all(_reader(db), short_kid=short_kid))
         with self._lock:
             if len(self._entries) >= self.size:
                 self._entries.clear()  # crude, but bounded; a full cache is an attack or a bug
@@ -315,9 +324,8 @@ def check(
 ) -> ScanResult:
     """Check a scan token (Base32 text) against the registry; see the module docstring.
 
-    Reads through ``db``: the caller's session, or an engine, on which the usual check needs
-    no session at all (the current version is one prepared query; a session is opened only
-    for a key-cache miss or a label of an earlier version).
+    Reads through ``db``: the caller's session, or an engine, on which the check needs no
+    session at all (its reads are prepared statements, :func:`_reader`).
 
     Never raises for bad input: every token, however broken, gets a verdict. On a warm cache
     this is one indexed query and no parsing or signature check.
@@ -411,27 +419,24 @@ def _vouched_by_ingest(
 
 
 def _reader(db: Session | Engine) -> Session | Engine:
-    """Where the check's current-version read runs: on a pooled connection of its own if
-    ``db`` is an engine, or a session with no transaction open (the usual scan, keys cached:
-    no Session bookkeeping, about 0.1 ms), else in the session's transaction, begun by an
-    earlier read of this check (a key-cache miss) or by the caller's own statements."""
+    """Where the check's prepared reads run: on a connection of their own if ``db`` is an
+    engine, or a session with no transaction open (no Session bookkeeping, about 0.1 ms),
+    else in the session's transaction, begun by the caller's own statements."""
     if isinstance(db, Engine):
         return db
-    session = db
-    bind = session.get_bind()
-    if isinstance(bind, Engine) and not session.in_transaction():
+    bind = db.get_bind()
+    if isinstance(bind, Engine) and not db.in_transaction():
         return bind
-    return session
+    return db
 
 
-@contextmanager
-def _session(db: Session | Engine) -> Iterator[Session]:
-    """``db`` if it is a session, else a session of its own on the engine ``db``, closed after."""
-    if isinstance(db, Session):
-        yield db
-        return
-    with Session(db) as session:
-        yield session
+#: The record hashes of every stored version of one certificate.
+_VERSION_HASHES = Prepared(
+    select(RecordVersion.record_hash).where(
+        RecordVersion.issuer_id == bindparam("issuer"),
+        RecordVersion.certificate_number == bindparam("number"),
+    )
+)
 
 
 def _mismatches(
@@ -441,15 +446,11 @@ def _mismatches(
     size = len(claims.record_hash)
     if current_hash[:size] != claims.record_hash:
         # Not the current version: any stored version will do (the label predates an update).
-        with _session(db) as session:
-            hashes = session.execute(
-                select(RecordVersion.record_hash).where(
-                    RecordVersion.issuer_id == claims.issuer,
-                    RecordVersion.certificate_number == claims.certificate_number,
-                )
-            ).scalars()
-            if all(h[:size] != claims.record_hash for h in hashes):
-                wrong.append("record")
+        hashes = _VERSION_HASHES.all(
+            _reader(db), issuer=claims.issuer, number=claims.certificate_number
+        )
+        if all(h[:size] != claims.record_hash for (h,) in hashes):
+            wrong.append("record")
     if claims.scheme != record.scheme_def.code:
         wrong.append("scheme")
     if claims.tier != record.tier_def.code:
