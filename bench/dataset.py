@@ -41,7 +41,7 @@ from registry.crypto.keys import PrivateKey
 from registry.domain.calendar import china_today
 from registry.log.note import NoteSigner
 from registry.sample import records
-from registry.services import search_index, transparency
+from registry.services import search_cards, search_index, transparency
 from registry.services.ingest import ingest
 from registry.services.issuers import register_issuer
 from registry.store import schema
@@ -410,12 +410,27 @@ def _skip_loaded(stream: Iterator[dict[str, Any]], done: int, sessions: Any) -> 
 
 
 def index_for_search(engine: Engine, echo: Any = print) -> None:
-    """Build the search index in one pass if it lags behind the organisations.
+    """Build the search index in one pass if it lags behind the organisations, then render
+    the search cards that are missing or out of date today.
 
     A database loaded before the search index existed (or by a loader that skipped it) has
     organisations the index lacks; :func:`registry.services.search_index.rebuild` derives the
-    whole index from them, which is far faster than indexing batch by batch.
+    whole index from them, which is far faster than indexing batch by batch. The cards are
+    what ``registry search refresh``, run daily, keeps (one loaded before they existed has
+    none).
     """
+    _index_names(engine, echo)
+    started = time.perf_counter()
+    with make_sessionmaker(engine)() as session:
+        count = search_cards.refresh_all(
+            session, china_today(dt.datetime.now(dt.UTC)), stale_only=True
+        )
+        session.commit()
+    if count:
+        echo(f"rendered {count:,} search cards in {time.perf_counter() - started:,.0f} s")
+
+
+def _index_names(engine: Engine, echo: Any) -> None:
     rebuild = getattr(search_index, "rebuild", None)
     if not callable(rebuild):
         return

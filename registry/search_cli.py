@@ -1,8 +1,13 @@
 """``registry search``: query and maintain the organisation-name search index.
 
-``registry search reindex`` rebuilds the index from the ``organisation`` table: after a bulk
-load, or after upgrading a database that holds organisations from before the index existed.
-Ingest keeps the index current by itself; reindexing a current index changes nothing but time.
+``registry search reindex`` rebuilds the index from the ``organisation`` table, and renders every
+organisation's search card: after a bulk load, or after upgrading a database that holds
+organisations from before the index existed. Ingest keeps the index current by itself;
+reindexing a current index changes nothing but time.
+
+``registry search refresh`` renders the search cards that are missing or whose statuses no
+longer hold today (a certificate expired since): run it daily (docs/operations.md). Searches
+are right without it, only slower on pages with such organisations.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import time
 import click
 
 from registry.domain.calendar import china_today
-from registry.services import search_index
+from registry.services import search_cards, search_index
 from registry.services.search import SearchError, SearchQuery, search
 from registry.settings import Settings, SettingsError
 from registry.store.db import make_engine, make_sessionmaker
@@ -39,14 +44,32 @@ def reindex() -> None:
         started = time.perf_counter()
         with make_sessionmaker(engine)() as session:
             report = search_index.rebuild(session)
+            cards = search_cards.refresh_all(session, china_today(dt.datetime.now(dt.UTC)))
             session.commit()
         seconds = time.perf_counter() - started
     finally:
         engine.dispose()
     click.echo(
         f"indexed {report.organisations:,} organisations: {report.postings:,} postings of "
-        f"{report.grams:,} distinct grams in {seconds:.1f} s"
+        f"{report.grams:,} distinct grams, and {cards:,} search cards, in {seconds:.1f} s"
     )
+
+
+@search_group.command("refresh")
+def refresh() -> None:
+    """Render the search cards that are missing or out of date today (one transaction)."""
+    engine = make_engine(_settings().database_url)
+    try:
+        started = time.perf_counter()
+        with make_sessionmaker(engine)() as session:
+            count = search_cards.refresh_all(
+                session, china_today(dt.datetime.now(dt.UTC)), stale_only=True
+            )
+            session.commit()
+        seconds = time.perf_counter() - started
+    finally:
+        engine.dispose()
+    click.echo(f"rendered {count:,} search cards in {seconds:.1f} s")
 
 
 @search_group.command("query")

@@ -22,6 +22,7 @@ from registry.cli import main
 from registry.store import schema
 from registry.store.models import Certificate, RecordVersion
 from registry.store.scans import ScanCount
+from registry.store.search import SearchCard
 from tests.conftest import push_accepted, record_json
 from tests.live_server import serve
 
@@ -284,3 +285,25 @@ def test_db_upgrade_points_at_vacuum_when_a_rebuild_left_free_space(
     else:
         assert "free space" not in output, output  # PostgreSQL manages its own space
     assert output.endswith(f"database at revision {schema.head_revision()}\n")
+
+
+def test_search_reindex_and_refresh_render_the_search_cards(
+    runner: CliRunner, env: dict[str, str], app: Flask, client: FlaskClient, make_envelope: Any
+) -> None:
+    push_accepted(client, make_envelope())
+    engine = create_engine(env["REGISTRY_DATABASE_URL"])
+    try:
+        with engine.begin() as connection:
+            connection.execute(SearchCard.__table__.delete())
+        assert "rendered 1 search cards" in run(runner, env, "search", "refresh")
+        assert "rendered 0 search cards" in run(runner, env, "search", "refresh")
+        output = run(runner, env, "search", "reindex")
+        assert "indexed 1 organisations" in output
+        assert "and 1 search cards" in output
+        with engine.connect() as connection:
+            cards = connection.execute(select(SearchCard.card)).scalars().all()
+    finally:
+        engine.dispose()
+    [card] = cards
+    assert json.loads(card)["certificates"][0]["certificate_number"] == "CQC-ASS-2024-000123"
+    assert "CQC-ASS-2024-000123" in run(runner, env, "search", "query", "CQC-ASS")

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from registry.domain.record import Record
 
-__all__ = ["PUSHABLE_STATUSES", "Status", "derive_status", "status_of", "status_on"]
+__all__ = [
+    "PUSHABLE_STATUSES",
+    "Status",
+    "derive_status",
+    "status_json",
+    "status_of",
+    "status_on",
+]
 
 
 class Status(StrEnum):
@@ -73,6 +80,13 @@ def status_of(record: Record, day: date) -> Status:
         validity.
     """
     return derive_status(Status(record.status), record.expiry_date, day)
+
+
+def status_json(status: Status | None) -> dict[str, str] | None:
+    """A status as the API writes it: ``{"code", "zh", "en"}`` (None stays None)."""
+    if status is None:
+        return None
+    return {"code": status.value, "zh": status.label_zh, "en": status.label_en}
 
 
 def derive_status(signed: Status, expiry_date: date, day: date) -> Status:

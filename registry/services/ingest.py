@@ -24,10 +24,11 @@ from registry.crypto.envelope import envelope_bytes_from, verify_record
 from registry.crypto.errors import VerificationError
 from registry.crypto.keys import PublicKey
 from registry.crypto.scantoken import RECORD_HASH_SIZE, ScanToken
+from registry.domain.calendar import china_today
 from registry.domain.problems import Problem, ProblemCode, RecordInvalid
 from registry.domain.record import Record
 from registry.log.tiles import MAX_ENTRY_SIZE
-from registry.services import search_index, transparency
+from registry.services import search_cards, search_index, transparency
 from registry.services.issuers import key_unusable
 from registry.store.bulk import insert_rows
 from registry.store.models import (
@@ -506,6 +507,18 @@ def _update_state(
             inserts.append(row)
         else:
             updates.append({"id": cert_id, **row})
+    # Organisations whose search cards change: those of the records, and those a new version
+    # took a certificate away from.
+    touched = {str(row["uscc"]) for row in (*inserts, *updates)}
+    if updates:
+        certificate = table_of(Certificate)
+        ids = [row["id"] for row in updates]
+        for start in range(0, len(ids), 500):
+            touched.update(
+                session.execute(
+                    select(certificate.c.uscc).where(certificate.c.id.in_(ids[start : start + 500]))
+                ).scalars()
+            )
     if inserts:
         insert_rows(session, table_of(Certificate), inserts)
     if updates:
@@ -551,6 +564,7 @@ def _update_state(
         )
     if changed:
         search_index.index_organisations(session, changed)
+    search_cards.refresh(session, touched, china_today(now))
     issuers = {item.record.issuer for item, _ in latest.values()}
     session.execute(update(Issuer).where(Issuer.id.in_(issuers)).values(last_push_at=now))
     added = Counter(str(row["issuer_id"]) for row in inserts)

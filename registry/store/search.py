@@ -11,6 +11,10 @@ reindex`` rebuilds it from ``organisation`` at any time. It has three tables:
   organisation's normalised names. Its primary key ``(gram, org_key)`` *is* the posting list.
 - ``gram_count`` holds the length of each posting list, so a query picks its rarest bigram (and
   knows a gram that no name contains) with one primary-key lookup per gram.
+- ``search_card`` holds each organisation's search result as the API writes it (JSON, kept by
+  ingest), with the days its statuses hold, so a page of an unfiltered name search reads no
+  certificate rows (:mod:`registry.services.search_cards`). It is a table of its own so that
+  ``search_organisation`` stays small: a longer query checks thousands of its rows a page.
 
 There are no foreign keys from ``name_gram``: it is written in bulk and only ever read through
 ``search_organisation``, and a missing key would merely drop a candidate.
@@ -18,7 +22,9 @@ There are no foreign keys from ``name_gram``: it is written in bulk and only eve
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, Text
+import datetime as dt
+
+from sqlalchemy import Date, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.store.models import Base
@@ -58,3 +64,17 @@ class GramCount(Base):
 
     gram: Mapped[str] = mapped_column(String(GRAM_LENGTH), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class SearchCard(Base):
+    """An organisation's result of an unfiltered name search, rendered ahead of the search."""
+
+    __tablename__ = "search_card"
+
+    key: Mapped[int] = mapped_column("org_key", Integer, primary_key=True, autoincrement=False)
+    #: The organisation with its certificates as the search API writes one result (JSON), or
+    #: empty for an organisation without certificates (no result).
+    card: Mapped[str] = mapped_column(Text)
+    #: The first and last day (in China) the card's statuses hold; None: no bound.
+    holds_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    holds_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)

@@ -15,7 +15,7 @@ from registry.app import Registry, db, registry
 from registry.crypto.envelope import record_member
 from registry.domain.calendar import china_today, rfc3339
 from registry.domain.schemes import SCHEMES, scheme_by_id
-from registry.domain.status import Status, derive_status
+from registry.domain.status import Status, derive_status, status_json
 from registry.domain.uscc import USCCInvalid, validate_uscc
 from registry.fastjson import dumps_bytes, loads
 from registry.services import lookup
@@ -35,12 +35,6 @@ LOOKUP_MAX_AGE = 60
 def iso_time(moment: dt.datetime | None) -> str | None:
     """RFC 3339 UTC, or None for a time that never happened (e.g. an issuer's first push)."""
     return rfc3339(moment) if moment is not None else None
-
-
-def status_json(status: Status | None) -> dict[str, str] | None:
-    if status is None:
-        return None
-    return {"code": status.value, "zh": status.label_zh, "en": status.label_en}
 
 
 def record_json(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def init_app(app: Flask) -> None:
         scan.scan_page_fast_path(app),
     ]
     app.wsgi_app = SecurityHeaders(  # type: ignore[method-assign]
-        fastpath.FastPaths(app.wsgi_app, hot)
+        fastpath.FastPaths(app.wsgi_app, hot, {"/api/v1/search": search.search_fast_path(app)})
     )
     limits.init_app(app)  # last: it limits the views marked @search_limit in every blueprint
     scan.limit_reports(app)  # after limits: it uses the app's limiter

@@ -7,7 +7,8 @@ the ``Response`` object around that work cost as much again or more (docs/benchm
 the profile). :class:`FastPaths` sits in front of the app at the WSGI level and gives each
 handler a chance to answer a request that is plain enough:
 
-- ``GET``, with no query string and no conditional headers, to a printable ASCII path;
+- ``GET``, with no query string and no conditional headers, to a printable ASCII path (or, for
+  a handler registered for one exact path, with a query string, which it reads itself);
 - the handler answers it from the same functions (and caches) the view uses, so the bytes and
   headers are the view's own (tests compare them);
 - anything else, including an unknown or ambiguous number, a cache miss, or a handler that
@@ -19,8 +20,9 @@ The security headers middleware wraps this one, so these answers carry them too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -33,16 +35,28 @@ Handler = Callable[[str, "WSGIEnvironment"], Answer | None]
 
 
 class FastPaths:
-    """WSGI middleware: ``handlers`` may answer plain GET requests; the app answers the rest."""
+    """WSGI middleware: ``handlers`` may answer plain GET requests, and ``with_query`` (by
+    exact path) plain GET requests with a query string; the app answers the rest."""
 
-    def __init__(self, app: WSGIApplication, handlers: Sequence[Handler]) -> None:
+    def __init__(
+        self,
+        app: WSGIApplication,
+        handlers: Sequence[Handler],
+        with_query: Mapping[str, Handler] | None = None,
+    ) -> None:
         self.app = app
         self.handlers = tuple(handlers)
+        self.with_query = dict(with_query or {})
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = plain_path(environ)
         if path is not None:
-            for handler in self.handlers:
+            if environ.get("QUERY_STRING"):
+                handler = self.with_query.get(path)
+                handlers: Sequence[Handler] = () if handler is None else (handler,)
+            else:
+                handlers = self.handlers
+            for handler in handlers:
                 try:
                     answer = handler(path, environ)
                 except Exception:  # the view answers (and logs) it properly
@@ -55,10 +69,10 @@ class FastPaths:
 
 
 def plain_path(environ: WSGIEnvironment) -> str | None:
-    """The path of a request plain enough for a fast path to answer, else None."""
+    """The path of a GET request plain enough for a fast path to answer, else None (its
+    query string, if any, is for the handler to read)."""
     if (
         environ.get("REQUEST_METHOD") != "GET"
-        or environ.get("QUERY_STRING")
         or "HTTP_IF_NONE_MATCH" in environ
         or "HTTP_IF_MODIFIED_SINCE" in environ
     ):
@@ -67,6 +81,24 @@ def plain_path(environ: WSGIEnvironment) -> str | None:
     if not (path.isascii() and path.isprintable()):
         return None
     return path
+
+
+def query_args(environ: WSGIEnvironment, names: frozenset[str]) -> dict[str, str] | None:
+    """The first value of each parameter of the request's query string, if it is ASCII (as
+    URL-encoded text is) and names no parameter outside ``names``; else None."""
+    query: str = environ.get("QUERY_STRING", "")
+    if not query.isascii():
+        return None
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return None
+    args: dict[str, str] = {}
+    for name, value in pairs:
+        if name not in names:
+            return None
+        args.setdefault(name, value)
+    return args
 
 
 def segment_after(path: str, prefix: str, suffix: str = "") -> str | None:

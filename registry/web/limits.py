@@ -72,21 +72,37 @@ class SweptMemoryStorage(MemoryStorage):
             super()._MemoryStorage__schedule_expiry()  # type: ignore[misc]
 
 
+#: Set in the WSGI environ by a fast path that counted the request against the search limit
+#: and then left it to the view: whether it was within the budget. The view takes that
+#: verdict instead of counting the request again.
+COUNTED = "registry.search_counted"
+
+
 class Limits:
     """The app's counters: one storage, fixed windows, one budget per (scope, client)."""
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, search_rate: limits.RateLimitItem) -> None:
         self.storage = storage
         self.strategy = FixedWindowRateLimiter(storage)
+        self.search_rate = search_rate
+
+    def allow(self, rate: limits.RateLimitItem, scope: str, client: str | None) -> bool:
+        """Count one request of ``client`` (an address) against ``rate`` in ``scope``;
+        whether it is within the budget."""
+        return self.strategy.hit(rate, KEY_PREFIX, scope, client or "unknown")
 
     def hit(self, rate: limits.RateLimitItem, scope: str) -> None:
-        """Count one request of the current client against ``rate`` in ``scope``.
+        """Count one request of the current client against ``rate`` in ``scope``; if a fast
+        path counted it already (:data:`COUNTED`), take its verdict instead.
 
         Raises:
             APIError: 429 ``RateLimited`` with ``Retry-After`` when the budget is spent.
         """
         client = request.remote_addr or "unknown"
-        if self.strategy.hit(rate, KEY_PREFIX, scope, client):
+        verdict = request.environ.pop(COUNTED, None) if scope == SCOPE else None
+        if verdict is None:
+            verdict = self.allow(rate, scope, client)
+        if verdict:
             return
         reset_at, _ = self.strategy.get_window_stats(rate, KEY_PREFIX, scope, client)
         wait = max(1, int(reset_at - time.time()))
@@ -151,7 +167,7 @@ def init_app(app: Flask) -> None:
         raise SettingsError(f"REGISTRY_RATELIMIT_STORAGE_URL: {exc}") from exc
     if not isinstance(storage, Storage):  # an async:// storage: not for a WSGI app
         raise SettingsError("REGISTRY_RATELIMIT_STORAGE_URL: use a synchronous storage")
-    app.extensions[EXTENSION] = Limits(storage)
+    app.extensions[EXTENSION] = Limits(storage, rate)
     for endpoint, view in list(app.view_functions.items()):
         if getattr(view, _MARK, False):
             app.view_functions[endpoint] = limited(view, rate, SCOPE)

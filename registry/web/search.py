@@ -6,23 +6,31 @@ and ``limit`` (1-100, default 20). See docs/search.md for how ``q`` is read.
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Flask, Response, request
+from sqlalchemy import Engine
 
-from registry.app import read_with_retry, registry
+from registry.app import Registry, read_with_retry, registry
 from registry.domain.calendar import china_today
+from registry.fastjson import dumps_bytes
 from registry.services.search import (
     MAX_LIMIT,
-    OrganisationHit,
     SearchError,
     SearchQuery,
     SearchResult,
+    card_json,
     search,
+    search_cards,
 )
-from registry.web.api import status_json
+from registry.web import fastpath
 from registry.web.errors import APIError
-from registry.web.limits import search_limit
+from registry.web.limits import COUNTED, EXTENSION, SCOPE, Limits, search_limit
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 bp = Blueprint("search_api", __name__, url_prefix="/api/v1")
 
@@ -36,26 +44,101 @@ DEFAULT_LIMIT = 20
 @search_limit
 def get_search() -> Response:
     """One page of search results, grouped by organisation."""
-    args = request.args
-    query = SearchQuery(
-        text=args.get("q", ""),
-        status=args.get("status") or None,
-        scheme=args.get("scheme") or None,
-        tier=args.get("tier") or None,
-        issuer=args.get("issuer") or None,
-        cursor=args.get("cursor") or None,
-        limit=_limit(args.get("limit")),
-    )
+    query = _query(request.args.get)
+    today = china_today(registry().clock())
     try:
-        today = china_today(registry().clock())
-        result = read_with_retry(lambda session: search(session, query, today))
+        body = cards_body(registry().engine, query, today)
+        if body is None:
+            result = read_with_retry(lambda session: search(session, query, today))
+            body = dumps_bytes(result_json(query.text.strip(), result))
     except SearchError as exc:
         raise APIError(400, exc.code, exc.message) from exc
-    response = jsonify(result_json(query.text.strip(), result))
-    response.cache_control.public = True
-    response.cache_control.max_age = SEARCH_MAX_AGE
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return Response(body, headers=SEARCH_HEADERS)
+
+
+#: The headers of every page of results.
+SEARCH_HEADERS = (
+    ("Content-Type", "application/json"),
+    ("Cache-Control", f"public, max-age={SEARCH_MAX_AGE}"),
+    ("Access-Control-Allow-Origin", "*"),
+)
+#: The parameters of a search the fast path answers (none of the filters).
+_PLAIN = frozenset({"q", "cursor", "limit"})
+
+
+def _query(arg: Callable[[str], str | None]) -> SearchQuery:
+    """The search asked by the request parameters ``arg(name)``.
+
+    Raises:
+        APIError: 400 ``InvalidLimit``.
+    """
+    return SearchQuery(
+        text=arg("q") or "",
+        status=arg("status") or None,
+        scheme=arg("scheme") or None,
+        tier=arg("tier") or None,
+        issuer=arg("issuer") or None,
+        cursor=arg("cursor") or None,
+        limit=_limit(arg("limit")),
+    )
+
+
+def cards_body(engine: Engine, query: SearchQuery, today: dt.date) -> bytes | None:
+    """The answer to ``query`` from the organisations' search cards
+    (:func:`registry.services.search.search_cards`) as the API's JSON, or None when it needs
+    :func:`registry.services.search.search`.
+
+    Raises:
+        SearchError: the query is invalid.
+    """
+    page = search_cards(engine, query, today)
+    if page is None:
+        return None
+    # The bytes dumps_bytes(result_json(...)) gives: compact JSON, keys in this order.
+    return b"".join(
+        (
+            b'{"query":',
+            dumps_bytes(query.text.strip()),
+            b',"kind":',
+            dumps_bytes(page.kind),
+            b',"results":[',
+            ",".join(page.cards).encode(),
+            b'],"next_cursor":',
+            dumps_bytes(page.next_cursor),
+            b',"uscc_problem":null}',
+        )
+    )
+
+
+def search_fast_path(app: Flask) -> fastpath.Handler:
+    """Answers ``GET /api/v1/search`` as :func:`get_search` does when the cards can, for
+    :class:`registry.web.fastpath.FastPaths`, counting it against the search rate limit.
+
+    A request over the limit, with a filter or a bad parameter, or whose page needs the
+    certificate rows, goes to the view (one already counted is marked, so it is counted once).
+    """
+    state: Registry = app.extensions["registry"]
+
+    def answer(_path: str, environ: WSGIEnvironment) -> fastpath.Answer | None:
+        args = fastpath.query_args(environ, _PLAIN)
+        if args is None:
+            return None
+        counters: Limits = app.extensions[EXTENSION]
+        allowed = counters.allow(counters.search_rate, SCOPE, environ.get("REMOTE_ADDR"))
+        environ[COUNTED] = allowed  # the view, if it answers, counts the request no more
+        if not allowed:
+            return None  # the view answers 429
+        try:
+            query = _query(args.get)
+            body = cards_body(state.engine, query, china_today(state.clock()))
+        except (APIError, SearchError):
+            return None  # the view answers 400
+        if body is None:
+            return None
+        del environ[COUNTED]
+        return body, SEARCH_HEADERS
+
+    return answer
 
 
 def _limit(value: str | None) -> int:
@@ -72,7 +155,7 @@ def result_json(text: str, result: SearchResult) -> dict[str, Any]:
     return {
         "query": text,
         "kind": result.kind,
-        "results": [_group_json(group) for group in result.groups],
+        "results": [card_json(group) for group in result.groups],
         "next_cursor": result.next_cursor,
         "uscc_problem": None
         if problem is None
@@ -81,29 +164,4 @@ def result_json(text: str, result: SearchResult) -> dict[str, Any]:
             "expected_check_character": problem.expected_check_character,
             "suggestion": problem.suggestion,
         },
-    }
-
-
-def _group_json(group: OrganisationHit) -> dict[str, Any]:
-    return {
-        "organisation": {
-            "uscc": group.uscc,
-            "name": group.name,
-            "former_names": list(group.former_names),
-            "matched_former_name": group.matched_former_name,
-        },
-        "certificates": [
-            {
-                "certificate_number": c.certificate_number,
-                "issuer": c.issuer_id,
-                "scheme": c.scheme,
-                "tier": c.tier,
-                "status": status_json(c.status),
-                "expiry_date": c.expiry_date.isoformat(),
-                # Numbers and issuer ids are URL-safe by their syntax; the issuer makes the
-                # link unambiguous when two issuers use one number.
-                "url": f"/api/v1/certificates/{c.certificate_number}?issuer={c.issuer_id}",
-            }
-            for c in group.certificates
-        ],
     }

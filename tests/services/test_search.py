@@ -8,20 +8,22 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from registry.app import Registry
 from registry.client import Signer
 from registry.domain.status import Status
+from registry.fastjson import dumps_bytes, loads
 from registry.sample import organisations, records
 from registry.services import search as search_service
-from registry.services import search_index
+from registry.services import search_cards, search_index
 from registry.services.ingest import ingest
 from registry.services.lookup import derived_status
 from registry.services.search import SearchError, SearchQuery, SearchResult, search
 from registry.store.models import Certificate, Organisation
-from registry.store.search import GramCount, NameGram, SearchOrganisation
+from registry.store.search import GramCount, NameGram, SearchCard, SearchOrganisation
+from registry.web.search import cards_body, result_json
 from tests.conftest import ISSUER_ID, SECOND_ISSUER_ID, Clock, record_json
 
 TODAY = dt.date(2026, 3, 1)
@@ -443,13 +445,15 @@ def sample(push: Push, state: Registry) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("limit", "budget", "options"),
+    ("limit", "budget", "first", "options"),
     [
-        (7, search_service.SCAN_BUDGET, {}),
-        (20, search_service.SCAN_BUDGET, {"status": "valid"}),
-        (5, 3, {}),
-        (3, 4, {"status": "expired"}),
-        (9, 5, {"scheme": "after-sales-service", "tier": "五星级"}),
+        (7, search_service.SCAN_BUDGET, search_service.SCAN_FIRST, {}),
+        (20, search_service.SCAN_BUDGET, search_service.SCAN_FIRST, {"status": "valid"}),
+        (5, 3, 3, {}),
+        (3, 4, 4, {"status": "expired"}),
+        (9, 5, 5, {"scheme": "after-sales-service", "tier": "五星级"}),
+        (4, 9, 2, {}),
+        (6, 7, 3, {"status": "valid"}),
     ],
 )
 def test_walking_every_page_finds_exactly_the_brute_force_answer(
@@ -458,16 +462,44 @@ def test_walking_every_page_finds_exactly_the_brute_force_answer(
     monkeypatch: pytest.MonkeyPatch,
     limit: int,
     budget: int,
+    first: int,
     options: dict[str, str],
 ) -> None:
-    # A small scan budget forces short pages that continue the scan: they must still add up.
+    # A small scan budget forces short pages that continue the scan: they must still add up,
+    # also when a page walks a first short stretch and then the rest of its budget.
     monkeypatch.setattr(search_service, "SCAN_BUDGET", budget)
+    monkeypatch.setattr(search_service, "SCAN_FIRST", first)
     for text in sample:
         walked = walk(session, text, limit, options)
         assert len(walked) == len(set(walked)), f"duplicates for {text!r}"
         assert set(walked) == brute_force(session, text, options), text
         keys = key_map(session)
         assert [keys[u] for u in walked] == sorted(keys[u] for u in walked), "not in key order"
+
+
+def pages(session: Session, text: str, limit: int, options: dict[str, str]) -> list[Any]:
+    """Every page of a search: its USCCs and the cursor after it."""
+    out: list[Any] = []
+    cursor = None
+    while len(out) < 1000:
+        result = find(session, text, limit=limit, cursor=cursor, **options)
+        out.append(([group.uscc for group in result.groups], result.next_cursor))
+        cursor = result.next_cursor
+        if cursor is None:
+            break
+    return out
+
+
+@pytest.mark.parametrize("options", [{}, {"status": "valid"}, {"status": "withdrawn"}])
+def test_a_page_walked_in_two_stretches_is_the_page_walked_in_one(
+    session: Session, sample: list[str], monkeypatch: pytest.MonkeyPatch, options: dict[str, str]
+) -> None:
+    monkeypatch.setattr(search_service, "SCAN_BUDGET", 8)
+    for text in sample:
+        monkeypatch.setattr(search_service, "SCAN_FIRST", 8)
+        whole = pages(session, text, 3, options)
+        monkeypatch.setattr(search_service, "SCAN_FIRST", 3)
+        assert pages(session, text, 3, options) == whole, text
 
 
 def key_map(session: Session) -> dict[str, int]:
@@ -552,3 +584,175 @@ def test_rebuild_restores_the_index_and_keeps_keys(
     assert sum(len(v) for v in incremental[0].values()) == report.postings
     assert report.organisations == len(after)
     assert session.execute(select(func.count()).select_from(NameGram)).scalar() == report.postings
+
+
+# --- search cards ------------------------------------------------------------------------------
+
+
+def as_api(session: Session, state: Registry, text: str, day: dt.date, **options: Any) -> bytes:
+    """The search API's body for a query, from the certificate rows (:func:`search`)."""
+    query = SearchQuery(text, **options)
+    return dumps_bytes(result_json(query.text.strip(), search(session, query, day)))
+
+
+def from_cards(state: Registry, text: str, day: dt.date, **options: Any) -> bytes | None:
+    """The same body from the search cards, or None where they cannot answer."""
+    return cards_body(state.engine, SearchQuery(text, **options), day)
+
+
+def next_cursor(body: bytes) -> str | None:
+    cursor: str | None = loads(body)["next_cursor"]
+    return cursor
+
+
+@pytest.mark.parametrize(
+    ("limit", "budget", "first"),
+    [(20, search_service.SCAN_BUDGET, search_service.SCAN_FIRST), (4, 3, 3), (3, 8, 2)],
+)
+def test_every_page_from_the_cards_is_the_page_from_the_certificates(
+    session: Session,
+    state: Registry,
+    sample: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    limit: int,
+    budget: int,
+    first: int,
+) -> None:
+    monkeypatch.setattr(search_service, "SCAN_BUDGET", budget)
+    monkeypatch.setattr(search_service, "SCAN_FIRST", first)
+    pages = 0
+    for text in [*sample, "  科 ", "ＡＢＣ"]:
+        cursor = None
+        for _ in range(200):
+            expected = as_api(session, state, text, TODAY, limit=limit, cursor=cursor)
+            assert from_cards(state, text, TODAY, limit=limit, cursor=cursor) == expected, text
+            pages += 1
+            cursor = next_cursor(expected)
+            if cursor is None:
+                break
+    assert pages > 40
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_cards_name_the_former_name_that_matched(session: Session, state: Registry) -> None:
+    body = from_cards(state, "电器厂", TODAY)
+    assert body == as_api(session, state, "电器厂", TODAY)
+    [result] = loads(body or b"{}")["results"]
+    assert result["organisation"]["matched_former_name"] == "杭州海川电器厂"
+    assert [c["certificate_number"] for c in result["certificates"]] == ["ASS-0001", "ASS-0002"]
+
+
+@pytest.mark.usefixtures("catalogue")
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        ("华信", {"status": "valid"}),
+        ("华信", {"scheme": "after-sales-service"}),
+        ("华信", {"tier": "五星级"}),
+        ("华信", {"issuer": ISSUER_ID}),
+        ("ASS-0001", {}),  # shaped like a number: tried as one first
+        (USCC[1], {}),
+    ],
+)
+def test_filtered_number_and_code_searches_are_not_answered_from_cards(
+    state: Registry, text: str, options: dict[str, str]
+) -> None:
+    assert from_cards(state, text, TODAY, **options) is None
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_invalid_queries_raise_from_the_cards_too(state: Registry) -> None:
+    with pytest.raises(SearchError) as raised:
+        from_cards(state, "华信", TODAY, cursor="not-a-cursor")
+    assert raised.value.code == "InvalidCursor"
+
+
+def card_rows(session: Session) -> dict[str, tuple[Any, ...]]:
+    session.rollback()  # see the latest commits
+    return {
+        row[0]: tuple(row[1:])
+        for row in session.execute(
+            select(
+                SearchOrganisation.uscc,
+                SearchCard.card,
+                SearchCard.holds_from,
+                SearchCard.holds_until,
+            ).join(SearchCard, SearchCard.key == SearchOrganisation.key)
+        )
+    }
+
+
+def rendered_afresh(session: Session, day: dt.date) -> dict[str, tuple[Any, ...]]:
+    usccs = sorted(session.execute(select(SearchOrganisation.uscc)).scalars())
+    return {
+        c.uscc: (c.text, c.holds_from, c.holds_until)
+        for c in search_service.render_cards(session.connection(), usccs, day)
+    }
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_ingest_keeps_every_card_as_it_would_be_rendered_afresh(
+    push: Push, session: Session, state: Registry, clock: Clock
+) -> None:
+    day = clock.now.date()
+    assert card_rows(session) == rendered_afresh(session, day)
+    # A rename, a suspension, and a certificate moving to another organisation.
+    push(
+        [
+            certificate("ASS-0003", "深圳市鸿蒙智行有限公司", USCC[1], version=2),
+            certificate("ASS-0001", "杭州海川电器有限公司", USCC[0], status="suspended", version=2),
+            certificate("ASS-0004", "深圳市华信科技有限公司", USCC[1], version=2),
+        ],
+        False,
+    )
+    rows = card_rows(session)
+    assert rows == rendered_afresh(session, day)
+    # The organisation left without certificates is no result, and says so in its card.
+    assert rows[USCC[2]] == ("", None, None)
+    body = from_cards(state, "华信物流", TODAY)
+    assert body == as_api(session, state, "华信物流", TODAY)
+    assert loads(body or b"{}")["kind"] == "empty"
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_a_card_is_used_only_on_the_days_its_statuses_hold(
+    session: Session, state: Registry
+) -> None:
+    # 深圳市华信科技 holds one valid certificate expiring 2027-02-28; 华信物流 one that
+    # expired on 2025-02-28 (rendered on 2026-03-01: it reads "expired").
+    rows = card_rows(session)
+    assert rows[USCC[1]][1:] == (None, dt.date(2027, 2, 28))
+    assert rows[USCC[2]][1:] == (dt.date(2025, 3, 1), None)
+    assert from_cards(state, "华信科技", dt.date(2027, 2, 28)) is not None
+    later = dt.date(2027, 3, 1)
+    assert from_cards(state, "华信科技", later) is None  # the certificate has expired since
+    assert from_cards(state, "华信物流", dt.date(2025, 2, 28)) is None  # not expired yet then
+    with state.sessions() as writer:
+        # Every organisation with a valid or suspended certificate expiring on 2027-02-28.
+        assert search_cards.refresh_all(writer, later, stale_only=True) == 4
+        writer.commit()
+    body = from_cards(state, "华信科技", later)
+    assert body == as_api(session, state, "华信科技", later)
+    assert b'"code":"expired"' in (body or b"")
+    with state.sessions() as writer:
+        assert search_cards.refresh_all(writer, later, stale_only=True) == 0
+        assert search_cards.refresh_all(writer, later) == len(rows)
+        writer.commit()
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_a_missing_card_leaves_the_page_to_the_certificate_rows(
+    session: Session, state: Registry
+) -> None:
+    with state.sessions() as writer:
+        key = writer.execute(
+            select(SearchOrganisation.key).where(SearchOrganisation.uscc == USCC[1])
+        ).scalar_one()
+        writer.execute(delete(SearchCard).where(SearchCard.key == key))
+        writer.commit()
+    assert from_cards(state, "华信", TODAY) is None
+    assert from_cards(state, "海川", TODAY) == as_api(session, state, "海川", TODAY)
+    with state.sessions() as writer:
+        assert search_cards.refresh_all(writer, TODAY, stale_only=True) == 1
+        writer.commit()
+    assert from_cards(state, "华信", TODAY) == as_api(session, state, "华信", TODAY)

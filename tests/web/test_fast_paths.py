@@ -6,19 +6,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.test import Client, TestResponse
 
 from registry.app import Registry
 from registry.client import Signer
+from registry.sample import records
 from registry.services import lookup
 from registry.store.scans import ScanCount
+from registry.store.search import SearchCard
 from registry.web.blueprints import SecurityHeaders
 from registry.web.fastpath import FastPaths
+from registry.web.limits import Limits
 from registry.web.scan import IMAGE_ANSWER_TTL
 from tests.conftest import ISSUER_ID, SECOND_ISSUER_ID, Clock, record_json
 
@@ -378,3 +382,104 @@ def test_a_reported_scan_reaches_the_view(
     assert view.calls == 1
     assert response.status_code == 200
     assert scan_counts(state) == {}  # the page after a report is not another scan
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def names(client: FlaskClient, signer: Signer, clock: Clock) -> list[str]:
+    """Forty sample records pushed; the names of their organisations."""
+    rows = list(records(40, [ISSUER_ID], seed=3, today=clock.now.date()))
+    envelopes = [signer.envelope(row, issued_at=1_767_225_600) for row in rows]
+    response = client.post("/api/v1/records", json=envelopes)
+    assert response.get_json()["accepted"] == len(envelopes), response.get_json()
+    return sorted({row["organisation"]["name"] for row in rows})
+
+
+def search_url(text: str, **params: str) -> str:
+    return "/api/v1/search?" + urlencode({"q": text, **params})
+
+
+def test_a_name_search_comes_from_the_fast_path_as_the_view_answers_it(
+    client: FlaskClient, view: Counting, names: list[str]
+) -> None:
+    urls = [
+        search_url(names[0][2]),
+        search_url(names[1][2:4]),
+        search_url(names[2][1:5], limit="3"),
+        search_url("有限", limit="2"),
+        search_url("不存在的"),
+        search_url(names[3][2:4]) + "&q=ignored",  # the first value counts, as in the view
+    ]
+    cursor = client.get(search_url("公司", limit="3")).get_json()["next_cursor"]
+    assert cursor
+    urls.append(search_url("公司", limit="3", cursor=cursor))
+    view.calls = 0
+    for url in urls:
+        direct = Client(SecurityHeaders(view.app)).get(url)
+        calls = view.calls
+        fast = client.get(url)
+        assert view.calls == calls, url  # answered without the view
+        same_answer(fast, direct)
+    assert client.get(urls[0]).get_json()["results"]
+
+
+@pytest.mark.usefixtures("names")
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        (search_url("公司", status="valid"), 200),  # a filter
+        (search_url("公司", scheme=""), 200),  # any other parameter, even empty
+        (search_url("CQC"), 200),  # shaped like a certificate number
+        (search_url("公司", limit="0"), 400),
+        (search_url("公司", cursor="bad"), 400),
+        ("/api/v1/search?q=%FF", 200),  # not UTF-8: the view reads it as werkzeug does
+        ("/api/v1/search?limit=3", 400),
+    ],
+)
+def test_other_searches_reach_the_view(
+    client: FlaskClient, view: Counting, url: str, status: int
+) -> None:
+    response = client.get(url)
+    assert view.calls == 1
+    assert response.status_code == status
+
+
+@pytest.mark.usefixtures("names")
+def test_a_page_whose_card_is_missing_is_answered_by_the_view(
+    client: FlaskClient, view: Counting, state: Registry
+) -> None:
+    url = search_url("公司")
+    fast = client.get(url)
+    with state.sessions() as session:
+        session.execute(delete(SearchCard))
+        session.commit()
+    assert view.calls == 0
+    slow = client.get(url)
+    assert view.calls == 1
+    same_answer(fast, slow)
+
+
+def test_the_fast_path_counts_each_search_once(
+    fresh_app_factory: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    allowed: list[bool] = []
+    original = Limits.allow
+
+    def counting(self: Limits, rate: Any, scope: str, client: str | None) -> bool:
+        allowed.append(original(self, rate, scope, client))
+        return allowed[-1]
+
+    monkeypatch.setattr(Limits, "allow", counting)
+    app = fresh_app_factory(search_rate_limit="3/minute")
+    fast = fast_paths_of(app)
+    counting_view = fast.app = Counting(fast.app)
+    client = app.test_client()
+    try:
+        codes = [client.get(search_url(q)).status_code for q in ("公司", "CQC", "有限", "公司")]
+    finally:
+        app.extensions["registry"].engine.dispose()
+    assert codes == [200, 200, 200, 429]
+    assert allowed == [True, True, True, False]  # one count a request, wherever answered
+    assert counting_view.calls == 2  # the number-shaped query, and the 429

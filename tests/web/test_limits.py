@@ -23,13 +23,13 @@ def test_only_limited_views_count(
     """The hottest endpoints (lookups, pages, QR images) have no limit and must not pay for
     one; search counts once per request."""
     scopes: list[str] = []
-    original = Limits.hit
+    original = Limits.allow
 
-    def counting(self: Limits, rate: Any, scope: str) -> None:
+    def counting(self: Limits, rate: Any, scope: str, client: str | None) -> bool:
         scopes.append(scope)
-        original(self, rate, scope)
+        return original(self, rate, scope, client)
 
-    monkeypatch.setattr(Limits, "hit", counting)
+    monkeypatch.setattr(Limits, "allow", counting)
     app = fresh_app_factory(search_rate_limit="1/minute")
     client = app.test_client()
     try:

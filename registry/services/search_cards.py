@@ -1,0 +1,111 @@
+"""Keeping the search cards: each organisation's search result, rendered ahead of the search.
+
+A page of an unfiltered name search is most of the search API's traffic. Its answer, for each
+organisation on the page, is the organisation with all its certificates and their statuses on
+the day. :func:`registry.services.search.render_cards` renders that JSON once, and it is kept
+by the organisation's search key, so such a page reads the postings and their cards, and no
+certificate or organisation rows (docs/search.md has the measurements).
+
+A card says on which days its statuses hold (a valid certificate reads "expired" after its
+expiry date). :func:`registry.services.search.search_cards` uses only cards that hold on the
+day asked, and leaves a page with any other to :func:`registry.services.search.search`, which
+reads the certificate rows. So a card is never wrong; at worst, it is not used. The cards have
+a table of their own (``search_card``), keyed by the organisation's search key.
+
+- Ingest calls :func:`refresh` for every organisation a push touches, in the push's
+  transaction, after the certificate and search rows are written.
+- ``registry search refresh`` (:func:`refresh_all` with ``stale_only``) renders the cards that
+  are missing or no longer hold today: run it daily, as cards of certificates that expired
+  overnight stop holding. ``registry search reindex`` renders every card.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import Dialect, Table, bindparam, delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from registry.services.search import render_cards
+from registry.store.models import table_of
+from registry.store.search import SearchCard, SearchOrganisation
+
+_SORG = table_of(SearchOrganisation)
+_CARD = table_of(SearchCard)
+#: Organisations rendered per statement and per write batch.
+_BATCH = 2_000
+
+
+def refresh(session: Session, usccs: Collection[str], today: dt.date) -> int:
+    """Render and store the cards of the organisations ``usccs`` (those in the search index),
+    with statuses as of ``today``; returns how many were rendered. The caller commits."""
+    ordered = sorted(usccs)
+    connection = session.connection()
+    upsert = _upsert(connection.dialect)
+    done = 0
+    for start in range(0, len(ordered), _BATCH):
+        chunk = ordered[start : start + _BATCH]
+        keys = dict(
+            connection.execute(
+                select(_SORG.c.uscc, _SORG.c.org_key).where(_SORG.c.uscc.in_(chunk))
+            ).all()
+        )
+        cards = render_cards(connection, [u for u in chunk if u in keys], today)
+        if cards:
+            connection.execute(
+                upsert,
+                [
+                    {"k": keys[c.uscc], "c": c.text, "f": c.holds_from, "u": c.holds_until}
+                    for c in cards
+                ],
+            )
+        done += len(cards)
+    return done
+
+
+def _upsert(dialect: Dialect) -> Any:
+    """``INSERT … ON CONFLICT (org_key) DO UPDATE`` of a card, in ``dialect``'s spelling."""
+    module: Any = postgresql if dialect.name == "postgresql" else sqlite
+    table: Table = _CARD
+    statement = module.insert(table).values(
+        org_key=bindparam("k"),
+        card=bindparam("c"),
+        holds_from=bindparam("f"),
+        holds_until=bindparam("u"),
+    )
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.org_key],
+        set_={
+            "card": excluded.card,
+            "holds_from": excluded.holds_from,
+            "holds_until": excluded.holds_until,
+        },
+    )
+
+
+def refresh_all(session: Session, today: dt.date, *, stale_only: bool = False) -> int:
+    """Render the cards of every organisation in the search index, or with ``stale_only``
+    only those missing or not holding on ``today``; returns how many. Cards of organisations
+    no longer in the index are deleted. The caller commits."""
+    session.execute(delete(_CARD).where(_CARD.c.org_key.not_in(select(_SORG.c.org_key))))
+    s, k = _SORG.c, _CARD.c
+    stale = or_(k.org_key.is_(None), k.holds_from > today, k.holds_until < today)
+    after = 0
+    done = 0
+    while True:
+        statement: Any = (
+            select(s.org_key, s.uscc)
+            .outerjoin(_CARD, k.org_key == s.org_key)
+            .where(s.org_key > after)
+        )
+        if stale_only:
+            statement = statement.where(stale)
+        rows = session.execute(statement.order_by(s.org_key).limit(_BATCH)).all()
+        if not rows:
+            return done
+        after = rows[-1][0]
+        done += refresh(session, [uscc for _, uscc in rows], today)
