@@ -74,13 +74,18 @@ _COUNT = table_of(GramCount)
 _CARD = table_of(SearchCard)
 
 __all__ = [
+    "Card",
+    "CardPage",
     "CertificateHit",
     "OrganisationHit",
     "SearchError",
     "SearchQuery",
     "SearchResult",
     "USCCProblem",
+    "card_json",
+    "render_cards",
     "search",
+    "search_cards",
 ]
 
 Kind = Literal["number", "uscc", "name", "empty"]
