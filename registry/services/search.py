@@ -531,9 +531,15 @@ def _names(db: Session | Engine, plan: _Plan) -> _NamePage | SearchResult:
         )
         if any(counts.get(b, 0) <= 0 for b in bigrams):
             return _no_more(plan)  # a bigram no name contains: nothing can match
-        rarest = min(bigrams, key=lambda b: (counts[b], b))
-        params["gram"], listed = rarest, counts[rarest]
+        by_count = sorted(bigrams, key=lambda b: (counts[b], b))
+        params["gram"], listed = by_count[0], counts[by_count[0]]
         params["needle"] = query
+        if len(by_count) > 1:
+            # Candidates must have the next rarest bigram too: a probe of its posting list
+            # (index only) is cheaper than reading the candidate's names, and where the
+            # rarest bigram is common to many names that do not match (a city's 市 and the
+            # first character of a firm's name), it turns most candidates away.
+            params["second"] = by_count[1]
     checked = len(query) > 2 or plan.filters.any
     # The rarest bigram's whole posting list may be shorter than the budget: then no bound.
     if not checked or (listed is not None and listed <= SCAN_BUDGET):
@@ -556,7 +562,7 @@ def _names(db: Session | Engine, plan: _Plan) -> _NamePage | SearchResult:
         wanted = {**params, "after": start, "n": plan.limit + 1 - len(rows)}
         if until is not None:
             wanted["until"] = until
-        shape = ("postings", len(query) > 2, until is not None)
+        shape = ("postings", len(query) > 2, until is not None, "second" in params)
         rows += _prepared(shape, plan.filters).all(db, **wanted)
         if len(rows) > plan.limit or until is None:
             break
@@ -847,7 +853,7 @@ def _statement(shape: object, filters: _Filters, postgres: bool = False) -> Sele
             .limit(1)
         )
     if isinstance(shape, tuple) and shape[0] == "postings":
-        _, verify, bounded = shape
+        _, verify, bounded, paired = shape
         # The page's postings first, then their organisations' rows. Each posting is checked
         # against its organisation by a correlated scalar subquery, not a JOIN: both databases
         # then walk the posting list in key order and stop at LIMIT. Given a join, PostgreSQL
@@ -865,6 +871,16 @@ def _statement(shape: object, filters: _Filters, postgres: bool = False) -> Sele
         )
         if bounded:
             postings = postings.where(g.org_key <= bindparam("until"))
+        if paired:
+            # (A scalar subquery, not EXISTS: PostgreSQL would make EXISTS a semi-join, and
+            # might hash the whole second posting list.)
+            pair = _GRAM.alias("pair")
+            second = (
+                select(pair.c.org_key)
+                .where(pair.c.gram == bindparam("second"), pair.c.org_key == g.org_key)
+                .scalar_subquery()
+            )
+            postings = postings.where(second.is_not(None))
         if checks:
             found = (
                 select(checked.c.org_key)
