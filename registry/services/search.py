@@ -563,7 +563,7 @@ def _names(db: Session | Engine, plan: _Plan) -> _NamePage | SearchResult:
         if until is not None:
             wanted["until"] = until
         shape = ("postings", len(query) > 2, until is not None, "second" in params)
-        rows += _prepared(shape, plan.filters).all(db, **wanted)
+        rows += sorted(_prepared(shape, plan.filters).all(db, **wanted))
         if len(rows) > plan.limit or until is None:
             break
         start, walked = until, stage
@@ -899,6 +899,5 @@ def _statement(shape: object, filters: _Filters, postgres: bool = False) -> Sele
             select(page.c.org_key, s.uscc, s.haystack, case((holds, k.card), else_=None))
             .join_from(page, _SORG, s.org_key == page.c.org_key)
             .outerjoin(_CARD, k.org_key == page.c.org_key)
-            .order_by(page.c.org_key)
-        )
+        )  # in no order: the caller sorts the page (SQLite would sort it in a temporary B-tree)
     raise AssertionError(f"no statement for {shape!r}")  # pragma: no cover
