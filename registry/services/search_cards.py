@@ -25,11 +25,11 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Dialect, Table, bindparam, delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from registry.services.search import render_cards
+from registry.store.bulk import upsert_rows
 from registry.store.models import table_of
 from registry.store.search import SearchCard, SearchOrganisation
 
@@ -44,7 +44,6 @@ def refresh(session: Session, usccs: Collection[str], today: dt.date) -> int:
     with statuses as of ``today``; returns how many were rendered. The caller commits."""
     ordered = sorted(usccs)
     connection = session.connection()
-    upsert = _upsert(connection.dialect)
     done = 0
     for start in range(0, len(ordered), _BATCH):
         chunk = ordered[start : start + _BATCH]
@@ -54,37 +53,22 @@ def refresh(session: Session, usccs: Collection[str], today: dt.date) -> int:
             ).all()
         )
         cards = render_cards(connection, [u for u in chunk if u in keys], today)
-        if cards:
-            connection.execute(
-                upsert,
-                [
-                    {"k": keys[c.uscc], "c": c.text, "f": c.holds_from, "u": c.holds_until}
-                    for c in cards
-                ],
-            )
+        upsert_rows(
+            session,
+            _CARD,
+            [
+                {
+                    "org_key": keys[c.uscc],
+                    "card": c.text,
+                    "holds_from": c.holds_from,
+                    "holds_until": c.holds_until,
+                }
+                for c in cards
+            ],
+            keys=("org_key",),
+        )
         done += len(cards)
     return done
-
-
-def _upsert(dialect: Dialect) -> Any:
-    """``INSERT … ON CONFLICT (org_key) DO UPDATE`` of a card, in ``dialect``'s spelling."""
-    module: Any = postgresql if dialect.name == "postgresql" else sqlite
-    table: Table = _CARD
-    statement = module.insert(table).values(
-        org_key=bindparam("k"),
-        card=bindparam("c"),
-        holds_from=bindparam("f"),
-        holds_until=bindparam("u"),
-    )
-    excluded = statement.excluded
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.org_key],
-        set_={
-            "card": excluded.card,
-            "holds_from": excluded.holds_from,
-            "holds_until": excluded.holds_until,
-        },
-    )
 
 
 def refresh_all(session: Session, today: dt.date, *, stale_only: bool = False) -> int:

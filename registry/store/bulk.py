@@ -10,7 +10,7 @@ parameters, never SQL text.
 
 :func:`add_rows` does the same for counters: ``INSERT … ON CONFLICT (keys) DO UPDATE`` adding
 each row's count to the stored one, spelt per dialect (SQLite 3.24+ and PostgreSQL 9.5+ both
-have it).
+have it); :func:`upsert_rows` replaces the stored row's other columns instead.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy import Dialect, Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-__all__ = ["add_rows", "insert_rows"]
+__all__ = ["add_rows", "insert_rows", "upsert_rows"]
 
 _UNSEEN = object()
 
@@ -53,17 +53,26 @@ def add_rows(
     _execute(session, table, rows, (keys, add))
 
 
+def upsert_rows(
+    session: Session, table: Table, rows: Sequence[Mapping[str, object]], *, keys: tuple[str, ...]
+) -> None:
+    """Insert ``rows`` as :func:`insert_rows` does, except that a row whose ``keys`` columns
+    match a stored row (a unique index on them) replaces that row's other columns instead. Two
+    rows of one call must not share their keys."""
+    _execute(session, table, rows, (keys, None))
+
+
 def _execute(
     session: Session,
     table: Table,
     rows: Sequence[Mapping[str, object]],
-    adding: tuple[tuple[str, ...], str] | None,
+    conflict: tuple[tuple[str, ...], str | None] | None,
 ) -> None:
     if not rows:
         return
     connection = session.connection()
     names = tuple(rows[0])
-    sql, order, processors = _insert_plan(table, names, connection.dialect, adding)
+    sql, order, processors = _insert_plan(table, names, connection.dialect, conflict)
     columns = order if order is not None else names
     pick = operator.itemgetter(*columns)
     convert = [(i, process) for i, process in enumerate(processors) if process is not None]
@@ -94,21 +103,27 @@ def _insert_plan(
     table: Table,
     names: tuple[str, ...],
     dialect: Dialect,
-    adding: tuple[tuple[str, ...], str] | None,
+    conflict: tuple[tuple[str, ...], str | None] | None,
 ) -> tuple[str, tuple[str, ...] | None, Sequence[Callable[[Any], Any] | None]]:
-    """The SQL of ``INSERT INTO table (names)`` (with ``ON CONFLICT (keys) DO UPDATE SET
-    add = add + excluded.add`` when ``adding`` is ``(keys, add)``) for ``dialect``, the
-    parameter order if it is positional (else None), and each parameter's bind processor in
-    that order."""
+    """The SQL of ``INSERT INTO table (names)`` for ``dialect``, the parameter order if it is
+    positional (else None), and each parameter's bind processor in that order.
+
+    With ``conflict`` ``(keys, add)``, a row whose keys are stored updates it instead: ``ON
+    CONFLICT (keys) DO UPDATE SET add = add + excluded.add``, or with ``add`` None, sets every
+    other column of ``names`` to the row's (``= excluded.column``).
+    """
     statement: Any = insert(table)
-    if adding is not None:
-        keys, add = adding
+    if conflict is not None:
+        keys, add = conflict
         if dialect.name not in ("sqlite", "postgresql"):
             raise NotImplementedError(f"no upsert for {dialect.name}")
         upsert = (postgresql if dialect.name == "postgresql" else sqlite).insert(table)
-        statement = upsert.on_conflict_do_update(
-            index_elements=list(keys), set_={add: table.c[add] + upsert.excluded[add]}
-        )
+        excluded = upsert.excluded
+        if add is not None:
+            changes = {add: table.c[add] + excluded[add]}
+        else:
+            changes = {name: excluded[name] for name in names if name not in keys}
+        statement = upsert.on_conflict_do_update(index_elements=list(keys), set_=changes)
     compiled = statement.compile(dialect=dialect, column_keys=list(names))
     order = tuple(compiled.positiontup or ()) if compiled.positional else None
     columns = order if order is not None else names

@@ -1,5 +1,5 @@
 """insert_rows stores exactly what session.execute(insert(table), rows) stores, on both backends;
-add_rows adds to the rows it finds."""
+add_rows adds to the rows it finds, upsert_rows replaces them."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from registry.crypto.keys import PrivateKey
 from registry.services.issuers import register_issuer
-from registry.store.bulk import add_rows, insert_rows
+from registry.store.bulk import add_rows, insert_rows, upsert_rows
 from registry.store.models import LogEntry, Organisation, table_of
 from registry.store.scans import ScanCount
+from registry.store.search import SearchCard
 from tests.conftest import ISSUER_ID
 
 NOW = dt.datetime(2026, 11, 22, 8, 2, 25, 371234, tzinfo=dt.UTC)
@@ -108,4 +109,39 @@ def test_add_rows_inserts_new_keys_and_adds_to_stored_ones(session: Session) -> 
         ("A", day, 5),
         ("A", day + dt.timedelta(days=1), 4),
         ("B", day, 1),
+    ]
+
+
+def test_upsert_rows_inserts_new_keys_and_replaces_stored_rows(session: Session) -> None:
+    """A stored row takes every other column of the new one (dates through their bind
+    processors, NULLs included); rows with new keys are inserted."""
+    table = table_of(SearchCard)
+    day = dt.date(2026, 11, 22)
+    upsert_rows(
+        session,
+        table,
+        [
+            {"org_key": 1, "card": "a", "holds_from": day, "holds_until": None},
+            {"org_key": 2, "card": "b", "holds_from": None, "holds_until": day},
+        ],
+        keys=("org_key",),
+    )
+    upsert_rows(
+        session,
+        table,
+        [
+            {"org_key": 2, "card": "B", "holds_from": day, "holds_until": None},
+            {"org_key": 3, "card": "", "holds_from": None, "holds_until": None},
+        ],
+        keys=("org_key",),
+    )
+    stored = session.execute(
+        select(
+            SearchCard.key, SearchCard.card, SearchCard.holds_from, SearchCard.holds_until
+        ).order_by(SearchCard.key)
+    ).all()
+    assert [tuple(row) for row in stored] == [
+        (1, "a", day, None),
+        (2, "B", day, None),
+        (3, "", None, None),
     ]
