@@ -82,6 +82,7 @@ __all__ = [
     "SearchQuery",
     "SearchResult",
     "USCCProblem",
+    "card_holds",
     "card_json",
     "render_cards",
     "search",
@@ -737,6 +738,15 @@ def render_cards(connection: Connection, usccs: Sequence[str], today: dt.date) -
     return cards
 
 
+def card_holds(today: ColumnElement[dt.date] | dt.date) -> ColumnElement[bool]:
+    """Whether a stored card (``search_card``) holds on ``today``: never NULL."""
+    k = _CARD.c
+    return and_(
+        or_(k.holds_from.is_(None), k.holds_from <= today),
+        or_(k.holds_until.is_(None), k.holds_until >= today),
+    )
+
+
 @dataclass(frozen=True)
 class CardPage:
     """A page of an unfiltered name search as the API's results, each a card's JSON text."""
@@ -890,11 +900,7 @@ def _statement(shape: object, filters: _Filters, postgres: bool = False) -> Sele
             postings = postings.where(found.is_not(None))
         page = postings.order_by(g.org_key).limit(bindparam("n")).subquery("page")
         k = _CARD.c
-        today = bindparam("today", type_=k.holds_from.type)
-        holds = and_(
-            or_(k.holds_from.is_(None), k.holds_from <= today),
-            or_(k.holds_until.is_(None), k.holds_until >= today),
-        )
+        holds = card_holds(bindparam("today", type_=k.holds_from.type))
         return (
             select(page.c.org_key, s.uscc, s.haystack, case((holds, k.card), else_=None))
             .join_from(page, _SORG, s.org_key == page.c.org_key)

@@ -25,10 +25,10 @@ import datetime as dt
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, not_, or_, select
 from sqlalchemy.orm import Session
 
-from registry.services.search import render_cards
+from registry.services.search import card_holds, render_cards
 from registry.store.bulk import upsert_rows
 from registry.store.models import table_of
 from registry.store.search import SearchCard, SearchOrganisation
@@ -77,7 +77,7 @@ def refresh_all(session: Session, today: dt.date, *, stale_only: bool = False) -
     no longer in the index are deleted. The caller commits."""
     session.execute(delete(_CARD).where(_CARD.c.org_key.not_in(select(_SORG.c.org_key))))
     s, k = _SORG.c, _CARD.c
-    stale = or_(k.org_key.is_(None), k.holds_from > today, k.holds_until < today)
+    stale = or_(k.org_key.is_(None), not_(card_holds(today)))
     after = 0
     done = 0
     while True:
