@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -596,7 +597,13 @@ def _name_groups(session: Session, plan: _Plan) -> SearchResult:
         return page
     connection = session.connection()
     query = plan.normalised
-    groups = [_with_match(g, query) for g in _groups(connection, plan, [r[1] for r in page.rows])]
+    haystacks = {uscc: haystack for _key, uscc, haystack, _card in page.rows}
+    groups = []
+    for group in _groups(connection, plan, list(haystacks)):
+        former = _matched_former(haystacks[group.uscc], query)
+        if former is not None:
+            group = dataclasses.replace(group, matched_former_name=group.former_names[former])
+        groups.append(group)
     if not groups and page.cursor is None:
         return _no_more(plan)
     return SearchResult("name", groups, page.cursor)
@@ -637,15 +644,16 @@ def _no_more(plan: _Plan) -> SearchResult:
     return SearchResult("name" if plan.cursor_kind else "empty", [], None)
 
 
-def _with_match(group: OrganisationHit, query: str) -> OrganisationHit:
-    if query in normalise(group.name):
-        return group
-    for former in group.former_names:
-        if query in normalise(former):
-            return OrganisationHit(
-                group.uscc, group.name, group.former_names, former, group.certificates
-            )
-    return group
+def _matched_former(haystack: str, query: str) -> int | None:
+    """Which former name (by position) the query matched, if the current name does not
+    contain it: from ``haystack``, the normalised names, current first, one per line."""
+    current, *former = haystack.split("\n")
+    if query in current:
+        return None
+    for position, name in enumerate(former):
+        if query in name:
+            return position
+    return None
 
 
 class _position(FunctionElement[int]):
@@ -784,24 +792,16 @@ def search_cards(db: Session | Engine, query: SearchQuery, today: dt.date) -> Ca
             return None  # not rendered yet, or its statuses have changed since
         if not card:
             continue  # an organisation without certificates
-        current, _, former = haystack.partition("\n")
-        if former and query_text not in current:
-            card = _with_former_match(card, former.split("\n"), query_text)
+        former = _matched_former(haystack, query_text)
+        if former is not None:
+            result = loads(card)
+            organisation = result["organisation"]
+            organisation["matched_former_name"] = organisation["former_names"][former]
+            card = dumps_bytes(result).decode()
         cards.append(card)
     if not cards and page.cursor is None:
         return CardPage(_no_more(plan).kind, [], None)
     return CardPage("name", cards, page.cursor)
-
-
-def _with_former_match(card: str, former: list[str], query: str) -> str:
-    """``card`` naming the first former name (normalised in ``former``) containing ``query``."""
-    for position, name in enumerate(former):
-        if query in name:
-            result = loads(card)
-            organisation = result["organisation"]
-            organisation["matched_former_name"] = organisation["former_names"][position]
-            return dumps_bytes(result).decode()
-    return card
 
 
 # --- statements ------------------------------------------------------------------------------
