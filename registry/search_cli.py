@@ -14,14 +14,19 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
+from sqlalchemy.orm import Session
 
 from registry.domain.calendar import china_today
 from registry.services import search_cards, search_index
 from registry.services.search import SearchError, SearchQuery, search
 from registry.settings import Settings, SettingsError
 from registry.store.db import make_engine, make_sessionmaker
+
+_T = TypeVar("_T")
 
 
 def _settings() -> Settings:
@@ -36,19 +41,28 @@ def search_group() -> None:
     """Search certificates, and rebuild the name index."""
 
 
-@search_group.command("reindex")
-def reindex() -> None:
-    """Rebuild the name index from the organisations table (one transaction)."""
+def _in_one_transaction(work: Callable[[Session, dt.date], _T]) -> tuple[_T, float]:
+    """``work(session, today)`` in one committed transaction on the configured database,
+    with today's date in China; its result and the seconds it took."""
     engine = make_engine(_settings().database_url)
     try:
         started = time.perf_counter()
         with make_sessionmaker(engine)() as session:
-            report = search_index.rebuild(session)
-            cards = search_cards.refresh_all(session, china_today(dt.datetime.now(dt.UTC)))
+            result = work(session, china_today(dt.datetime.now(dt.UTC)))
             session.commit()
-        seconds = time.perf_counter() - started
+        return result, time.perf_counter() - started
     finally:
         engine.dispose()
+
+
+@search_group.command("reindex")
+def reindex() -> None:
+    """Rebuild the name index from the organisations table (one transaction)."""
+
+    def rebuild(session: Session, today: dt.date) -> tuple[search_index.RebuildReport, int]:
+        return search_index.rebuild(session), search_cards.refresh_all(session, today)
+
+    (report, cards), seconds = _in_one_transaction(rebuild)
     click.echo(
         f"indexed {report.organisations:,} organisations: {report.postings:,} postings of "
         f"{report.grams:,} distinct grams, and {cards:,} search cards, in {seconds:.1f} s"
@@ -58,17 +72,9 @@ def reindex() -> None:
 @search_group.command("refresh")
 def refresh() -> None:
     """Render the search cards that are missing or out of date today (one transaction)."""
-    engine = make_engine(_settings().database_url)
-    try:
-        started = time.perf_counter()
-        with make_sessionmaker(engine)() as session:
-            count = search_cards.refresh_all(
-                session, china_today(dt.datetime.now(dt.UTC)), stale_only=True
-            )
-            session.commit()
-        seconds = time.perf_counter() - started
-    finally:
-        engine.dispose()
+    count, seconds = _in_one_transaction(
+        lambda session, today: search_cards.refresh_all(session, today, stale_only=True)
+    )
     click.echo(f"rendered {count:,} search cards in {seconds:.1f} s")
 
 
