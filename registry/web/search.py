@@ -47,7 +47,9 @@ def get_search() -> Response:
     query = _query(request.args.get)
     today = china_today(registry().clock())
     try:
-        body = cards_body(registry().engine, query, today)
+        # (Unless the fast path tried the cards already and left the request here.)
+        tried = request.environ.get(_CARDS_TRIED, False)
+        body = None if tried else cards_body(registry().engine, query, today)
         if body is None:
             result = read_with_retry(lambda session: search(session, query, today))
             body = dumps_bytes(result_json(query.text.strip(), result))
@@ -64,6 +66,8 @@ SEARCH_HEADERS = (
 )
 #: The parameters of a search the fast path answers (none of the filters).
 _PLAIN = frozenset({"q", "cursor", "limit"})
+#: Set in the WSGI environ when the fast path asked the cards and they could not answer.
+_CARDS_TRIED = "registry.search_cards_tried"
 
 
 def _query(arg: Callable[[str], str | None]) -> SearchQuery:
@@ -134,6 +138,7 @@ def search_fast_path(app: Flask) -> fastpath.Handler:
         except (APIError, SearchError):
             return None  # the view answers 400
         if body is None:
+            environ[_CARDS_TRIED] = True
             return None
         del environ[COUNTED]
         return body, SEARCH_HEADERS

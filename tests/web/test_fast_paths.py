@@ -20,6 +20,7 @@ from registry.sample import records
 from registry.services import lookup
 from registry.store.scans import ScanCount
 from registry.store.search import SearchCard
+from registry.web import search as search_api
 from registry.web.blueprints import SecurityHeaders
 from registry.web.fastpath import FastPaths
 from registry.web.limits import Limits
@@ -448,7 +449,7 @@ def test_other_searches_reach_the_view(
 
 @pytest.mark.usefixtures("names")
 def test_a_page_whose_card_is_missing_is_answered_by_the_view(
-    client: FlaskClient, view: Counting, state: Registry
+    client: FlaskClient, view: Counting, state: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = search_url("公司")
     fast = client.get(url)
@@ -456,8 +457,17 @@ def test_a_page_whose_card_is_missing_is_answered_by_the_view(
         session.execute(delete(SearchCard))
         session.commit()
     assert view.calls == 0
+    asked: list[str] = []
+    real = search_api.search_cards
+
+    def counted(*args: Any) -> Any:
+        asked.append("cards")
+        return real(*args)
+
+    monkeypatch.setattr(search_api, "search_cards", counted)
     slow = client.get(url)
     assert view.calls == 1
+    assert asked == ["cards"]  # the view did not ask the cards again
     same_answer(fast, slow)
 
 
