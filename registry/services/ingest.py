@@ -20,6 +20,7 @@ from typing import Literal
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from registry import collector
 from registry.crypto.envelope import envelope_bytes_from, verify_record
 from registry.crypto.errors import VerificationError
 from registry.crypto.keys import PublicKey
@@ -112,7 +113,14 @@ def ingest(session: Session, envelopes: Sequence[object], now: dt.datetime) -> I
 
     Returns:
         One :class:`ItemResult` per envelope, in order.
+
+    The cyclic garbage collector is paused for the batch (:mod:`registry.collector`).
     """
+    with collector.paused():
+        return _ingest(session, envelopes, now)
+
+
+def _ingest(session: Session, envelopes: Sequence[object], now: dt.datetime) -> IngestReport:
     kids = {
         e["signature"].get("kid")
         for e in envelopes

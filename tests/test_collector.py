@@ -1,0 +1,98 @@
+"""The cyclic garbage collector is paused for a batch and always resumed after it."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from registry import collector
+from registry.services import ingest as ingest_module
+from tests.conftest import Clock
+
+
+@pytest.fixture(autouse=True)
+def collector_enabled() -> Iterator[None]:
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
+
+
+def test_paused_stops_collection_and_resumes_it() -> None:
+    with collector.paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_resumed_after_an_exception() -> None:
+    with pytest.raises(ZeroDivisionError), collector.paused():
+        1 / 0  # noqa: B018
+    assert gc.isenabled()
+
+
+def test_nested_pauses_resume_only_at_the_outermost() -> None:
+    with collector.paused():
+        with collector.paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_a_collector_disabled_before_stays_disabled() -> None:
+    gc.disable()
+    with collector.paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()
+
+
+def test_overlapping_pauses_in_threads_resume_when_the_last_ends() -> None:
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def first() -> None:
+        with collector.paused():
+            first_in.set()
+            second_in.wait(5)
+        seen["after first"] = gc.isenabled()
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(5)
+        with collector.paused():
+            second_in.set()
+            first_out.wait(5)
+            seen["second, first done"] = gc.isenabled()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert seen == {"after first": False, "second, first done": False}
+    assert gc.isenabled()
+
+
+def test_ingest_stores_with_the_collector_paused_and_resumes_it(
+    session: Session,
+    make_envelope: Callable[..., dict[str, Any]],
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    during: list[bool] = []
+    store = ingest_module._store
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        during.append(gc.isenabled())
+        return store(*args, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "_store", watched)
+    report = ingest_module.ingest(session, [make_envelope()], clock.now)
+    assert [r.outcome for r in report.results] == ["accepted"]
+    assert during == [False]
+    assert gc.isenabled()
