@@ -320,7 +320,10 @@ def _store(session: Session, items: list[_Verified], now: dt.datetime) -> list[I
     # A key may have been marked compromised since phase 1 read it; that event took the lock.
     keys = _prepare_keys(_load_keys(session, {i.kid for i in items}), now)
     current = _current_versions(session, {i.record.key for i in items})
-    stored = _stored_versions(session, {(*i.record.key, i.record.version) for i in items})
+    # Versions are stored only of certificates with a row: a first push asks nothing more.
+    stored = _stored_versions(
+        session, {(*i.record.key, i.record.version) for i in items if i.record.key in current}
+    )
 
     results: list[ItemResult] = []
     accepted: list[_Verified] = []
@@ -453,6 +456,8 @@ def _stored_versions(
     session: Session, wanted: set[tuple[str, str, int]]
 ) -> dict[tuple[str, str, int], tuple[bytes, int]]:
     """(issuer, number, version) -> (stored envelope, log index) for the wanted versions stored."""
+    if not wanted:
+        return {}
     versions = sorted({version for _, _, version in wanted})
     stored: dict[tuple[str, str, int], tuple[bytes, int]] = {}
     for issuer_id, numbers in _by_issuer({(i, n) for i, n, _ in wanted}):

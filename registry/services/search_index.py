@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from registry.services import transparency
-from registry.store.bulk import add_rows
+from registry.store.bulk import add_rows, insert_rows
 from registry.store.models import Organisation, table_of
 from registry.store.search import GramCount, NameGram, SearchOrganisation
 
@@ -75,6 +75,7 @@ def _upsert_counts(session: Session, deltas: Counter[str]) -> None:
         add_rows(session, table_of(GramCount), chunk, keys=("gram",), add="count")
 
 
+_SORG = table_of(SearchOrganisation)
 _DELETE_POSTING = delete(table_of(NameGram)).where(
     table_of(NameGram).c.gram == bindparam("g"), table_of(NameGram).c.org_key == bindparam("k")
 )
@@ -106,13 +107,16 @@ def index_organisations(session: Session, changed: Sequence[Change]) -> None:
     renamed: list[dict[str, object]] = []
     new = [u for u in usccs if u not in keys]
     if new:
-        for key, uscc in session.execute(
-            insert(SearchOrganisation).returning(SearchOrganisation.key, SearchOrganisation.uscc),
-            [{"uscc": u, "haystack": wanted[u]} for u in new],
-        ):
-            added = grams(wanted[uscc])
-            additions.extend(zip(added, repeat(key)))
-            deltas.update(added)
+        # Inserted at driver speed, then their keys read back: the ORM's INSERT … RETURNING
+        # cost ~14 µs of Python an organisation, a third of indexing it.
+        insert_rows(session, _SORG, [{"uscc": u, "haystack": wanted[u]} for u in new])
+        for chunk in _chunks(new, _CHUNK):
+            for key, uscc in session.execute(
+                select(_SORG.c.org_key, _SORG.c.uscc).where(_SORG.c.uscc.in_(chunk))
+            ):
+                added = grams(wanted[uscc])
+                additions.extend(zip(added, repeat(key)))
+                deltas.update(added)
     for uscc, (key, old) in keys.items():
         if old == wanted[uscc]:
             continue
