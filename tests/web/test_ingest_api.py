@@ -141,6 +141,20 @@ def test_versions_in_one_batch_apply_in_order(
         assert session.execute(select(Certificate.tier)).scalar_one() == "四星级"
 
 
+def test_a_bad_signature_is_reported_before_the_record_rules(
+    client: FlaskClient, make_envelope: MakeEnvelope
+) -> None:
+    """The record rules run before the signature check (ingest.py), but an envelope whose
+    record breaks them and whose signature does not match is rejected for the signature."""
+    tampered = make_envelope()
+    tampered["record"]["tier"] = "七星级"  # no such tier: the rules would say InvalidTier
+    tampered["record"]["surprise"] = True
+    status, report = push(client, [make_envelope(), tampered])
+    assert status == 200
+    assert [r["outcome"] for r in report["results"]] == ["accepted", "rejected"]
+    assert codes(report, 1) == ["BadSignature"]
+
+
 def test_unknown_issuer_and_key(client: FlaskClient, signer: Signer) -> None:
     stranger = Signer(PrivateKey.from_seed(b"a-key-nobody-registered-00000000"))
     _, report = push(
