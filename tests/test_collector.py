@@ -8,10 +8,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from registry import collector
 from registry.services import ingest as ingest_module
+from registry.web import ingest as web_ingest
 from tests.conftest import Clock
 
 
@@ -94,5 +96,25 @@ def test_ingest_stores_with_the_collector_paused_and_resumes_it(
     monkeypatch.setattr(ingest_module, "_store", watched)
     report = ingest_module.ingest(session, [make_envelope()], clock.now)
     assert [r.outcome for r in report.results] == ["accepted"]
+    assert during == [False]
+    assert gc.isenabled()
+
+
+def test_a_push_is_parsed_and_committed_with_the_collector_paused(
+    client: FlaskClient,
+    make_envelope: Callable[..., dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    during: list[bool] = []
+    parse = web_ingest.json_body
+
+    def watched() -> Any:
+        during.append(gc.isenabled())
+        return parse()
+
+    monkeypatch.setattr(web_ingest, "json_body", watched)
+    response = client.post("/api/v1/records", json=[make_envelope()])
+    assert response.status_code == 200, response.text
+    assert response.get_json()["accepted"] == 1
     assert during == [False]
     assert gc.isenabled()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
+from registry import collector
 from registry.app import db, registry
 from registry.services import transparency
 from registry.services.ingest import ingest
@@ -21,7 +22,14 @@ def push_records() -> tuple[Response, int]:
 
     Every accepted item is committed before this answers. One envelope gets 201 when accepted,
     200 when it is a duplicate and 422 when rejected; a batch gets 200 with per-item results.
+    The cyclic garbage collector is paused from parsing the body to the commit
+    (:mod:`registry.collector`).
     """
+    with collector.paused():
+        return _push_records()
+
+
+def _push_records() -> tuple[Response, int]:
     body = json_body()
     state = registry()
     if isinstance(body, list):
