@@ -613,9 +613,8 @@ def _update_state(
         session.execute(
             update(organisation).where(organisation.c.uscc == bindparam("key")), changed_rows
         )
-    if changed:
-        search_index.index_organisations(session, changed)
-    search_cards.refresh(session, touched, china_today(now))
+    indexed = search_index.index_organisations(session, changed)
+    search_cards.refresh(session, touched, china_today(now), indexed)
     issuers = {item.record.issuer for item, _ in latest.values()}
     session.execute(update(Issuer).where(Issuer.id.in_(issuers)).values(last_push_at=now))
     added = Counter(str(row["issuer_id"]) for row in inserts)

@@ -22,7 +22,7 @@ a table of their own (``search_card``), keyed by the organisation's search key.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import delete, not_, or_, select
@@ -39,19 +39,30 @@ _CARD = table_of(SearchCard)
 _BATCH = 2_000
 
 
-def refresh(session: Session, usccs: Collection[str], today: dt.date) -> int:
+def refresh(
+    session: Session,
+    usccs: Collection[str],
+    today: dt.date,
+    known: Mapping[str, int] | None = None,
+) -> int:
     """Render and store the cards of the organisations ``usccs`` (those in the search index),
-    with statuses as of ``today``; returns how many were rendered. The caller commits."""
+    with statuses as of ``today``; returns how many were rendered. ``known`` may give the
+    search keys of some (as :func:`~registry.services.search_index.index_organisations`
+    returns them); the others are looked up. The caller commits."""
     ordered = sorted(usccs)
+    known = known or {}
     connection = session.connection()
     done = 0
     for start in range(0, len(ordered), _BATCH):
         chunk = ordered[start : start + _BATCH]
-        keys = dict(
-            connection.execute(
-                select(_SORG.c.uscc, _SORG.c.org_key).where(_SORG.c.uscc.in_(chunk))
-            ).all()
-        )
+        keys = {u: known[u] for u in chunk if u in known}
+        unknown = [u for u in chunk if u not in keys]
+        if unknown:
+            keys.update(
+                connection.execute(
+                    select(_SORG.c.uscc, _SORG.c.org_key).where(_SORG.c.uscc.in_(unknown))
+                ).all()
+            )
         cards = render_cards(connection, [u for u in chunk if u in keys], today)
         upsert_rows(
             session,

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, delete, insert, select, text, update
@@ -81,8 +82,9 @@ _DELETE_POSTING = delete(table_of(NameGram)).where(
 )
 
 
-def index_organisations(session: Session, changed: Sequence[Change]) -> None:
-    """(Re)index the names of organisations ``(uscc, name, former_names)``.
+def index_organisations(session: Session, changed: Sequence[Change]) -> dict[str, int]:
+    """(Re)index the names of organisations ``(uscc, name, former_names)``; returns their
+    search keys by USCC.
 
     New organisations get the next keys (so they sort after every organisation already
     indexed); renamed ones keep their key, and only the grams that changed are written. The
@@ -90,7 +92,7 @@ def index_organisations(session: Session, changed: Sequence[Change]) -> None:
     racing on ``gram_count``.
     """
     if not changed:
-        return
+        return {}
     wanted = {uscc: haystack(name, former) for uscc, name, former in changed}
     usccs = sorted(wanted)
     keys: dict[str, tuple[int, str]] = {}
@@ -101,8 +103,8 @@ def index_organisations(session: Session, changed: Sequence[Change]) -> None:
             ).where(SearchOrganisation.uscc.in_(chunk))
         ):
             keys[uscc] = (key, old)
-    deltas: Counter[str] = Counter()
-    additions: list[tuple[str, int]] = []
+    indexed = {uscc: key for uscc, (key, _) in keys.items()}
+    added: list[tuple[int, set[str]]] = []  # (key, grams it gains), per organisation
     removals: list[tuple[str, int]] = []
     renamed: list[dict[str, object]] = []
     new = [u for u in usccs if u not in keys]
@@ -114,18 +116,14 @@ def index_organisations(session: Session, changed: Sequence[Change]) -> None:
             for key, uscc in session.execute(
                 select(_SORG.c.org_key, _SORG.c.uscc).where(_SORG.c.uscc.in_(chunk))
             ):
-                added = grams(wanted[uscc])
-                additions.extend(zip(added, repeat(key)))
-                deltas.update(added)
+                added.append((key, grams(wanted[uscc])))
+                indexed[uscc] = key
     for uscc, (key, old) in keys.items():
         if old == wanted[uscc]:
             continue
         before, after = grams(old), grams(wanted[uscc])
-        added, removed = after - before, before - after
-        additions.extend(zip(added, repeat(key)))
-        deltas.update(added)
-        removals.extend(zip(removed, repeat(key)))
-        deltas.subtract(removed)
+        added.append((key, after - before))
+        removals.extend(zip(before - after, repeat(key)))
         renamed.append({"key": key, "haystack": wanted[uscc]})
     if renamed:
         session.execute(update(SearchOrganisation), renamed)
@@ -135,10 +133,31 @@ def index_organisations(session: Session, changed: Sequence[Change]) -> None:
         session.connection().execute(
             _DELETE_POSTING, [{"g": gram, "k": key} for gram, key in removals]
         )
-    # Postings in (gram, key) order append to the end of each posting list's B-tree range.
-    additions.sort()
-    _write_postings(session, additions)
+    postings, deltas = _by_gram(added)
+    deltas.subtract(gram for gram, _ in removals)
+    _write_postings(session, postings)
     _upsert_counts(session, deltas)
+    return indexed
+
+
+def _by_gram(added: list[tuple[int, set[str]]]) -> tuple[list[tuple[str, int]], Counter[str]]:
+    """The postings ``(gram, key)`` of ``added`` in (gram, key) order, and how many each gram
+    gains.
+
+    In that order each posting appends to the end of its list's B-tree range. Grouped by gram
+    (organisations taken in key order), only the distinct grams are sorted: sorting the
+    postings themselves cost ~12 µs an organisation.
+    """
+    keys_of: dict[str, list[int]] = {}
+    for key, grams_ in sorted(added, key=itemgetter(0)):
+        for gram in grams_:
+            listed = keys_of.get(gram)
+            if listed is None:
+                keys_of[gram] = [key]
+            else:
+                listed.append(key)
+    postings = [(gram, key) for gram in sorted(keys_of) for key in keys_of[gram]]
+    return postings, Counter({gram: len(listed) for gram, listed in keys_of.items()})
 
 
 @dataclass(frozen=True)

@@ -554,6 +554,12 @@ def test_a_rename_moves_the_organisation_to_its_new_grams(push: Push, session: S
     assert counts == {g: len(keys) for g, keys in postings.items()}
 
 
+def test_postings_are_written_in_gram_then_key_order() -> None:
+    postings, gains = search_index._by_gram([(7, {"b", "ab"}), (3, {"ab", "a"}), (5, set())])
+    assert postings == [("a", 3), ("ab", 3), ("ab", 7), ("b", 7)]
+    assert gains == {"a": 1, "ab": 2, "b": 1}
+
+
 def test_rebuild_restores_the_index_and_keeps_keys(
     push: Push, state: Registry, session: Session
 ) -> None:
