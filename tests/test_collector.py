@@ -12,9 +12,11 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from registry import collector
+from registry.client import Signer
+from registry.crypto.envelope import sign_record
 from registry.services import ingest as ingest_module
 from registry.web import ingest as web_ingest
-from tests.conftest import Clock
+from tests.conftest import Clock, record_json
 
 
 @pytest.fixture(autouse=True)
@@ -118,3 +120,26 @@ def test_a_push_is_parsed_and_committed_with_the_collector_paused(
     assert response.get_json()["accepted"] == 1
     assert during == [False]
     assert gc.isenabled()
+
+
+def test_rejected_records_leave_no_reference_cycles(
+    session: Session, signer: Signer, clock: Clock
+) -> None:
+    """With the collector paused for a push, garbage in cycles waits for the next collection:
+    a rejection must not leave one behind (as an exception kept with its traceback did)."""
+    record = record_json(tier="七星级")
+    invalid = [
+        {"record": record, "signature": sign_record(record, signer.key), "qr": "AAAA"}
+        for _ in range(50)
+    ]
+    ingest_module.ingest(session, invalid[:1], clock.now)  # warm caches and lazy imports
+    gc.collect()
+    gc.disable()
+    try:
+        report = ingest_module.ingest(session, invalid, clock.now)
+        assert {r.outcome for r in report.results} == {"rejected"}
+        del report
+        found = gc.collect()
+    finally:
+        gc.enable()
+    assert found < 50

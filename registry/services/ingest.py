@@ -209,7 +209,8 @@ class _Parsed:
     signature: Mapping[str, object]
     qr: object
     key: _KeyUse
-    record: Record | RecordInvalid
+    #: The record, or the problems the record rules found in it.
+    record: Record | tuple[Problem, ...]
 
 
 def _parse(
@@ -261,11 +262,13 @@ def _parse(
     unusable = key.unusable
     if unusable is not None:
         return _reject(position, ProblemCode(unusable[0]), unusable[1], "signature.kid", raw_record)
-    record: Record | RecordInvalid
+    record: Record | tuple[Problem, ...]
     try:
         record = Record.from_json(raw_record)
     except RecordInvalid as exc:
-        record = exc
+        # The problems, not the exception: its traceback would hold this frame, which holds
+        # it, a cycle only the garbage collector frees (and a push pauses the collector).
+        record = tuple(exc.problems)
     return _Parsed(position, raw_record, signature, qr, key, record)
 
 
@@ -279,13 +282,13 @@ def _verify(item: _Parsed) -> _Verified | ItemResult:
     except VerificationError as exc:
         return _reject(position, ProblemCode.BAD_SIGNATURE, exc.reason, "signature", raw_record)
     record = item.record
-    if isinstance(record, RecordInvalid):
+    if isinstance(record, tuple):
         return ItemResult(
             position,
             "rejected",
             str(raw_record.get("issuer")),
             _str_or_none(raw_record.get("certificate_number")),
-            problems=tuple(record.problems),
+            problems=record,
         )
     digest = hashlib.sha256(record_bytes).digest()
     token_problem = _check_token(item.qr, record, public_key, digest)
