@@ -103,4 +103,4 @@ def refresh_all(session: Session, today: dt.date, *, stale_only: bool = False) -
         if not rows:
             return done
         after = rows[-1][0]
-        done += refresh(session, [uscc for _, uscc in rows], today)
+        done += refresh(session, [uscc for _, uscc in rows], today, {u: key for key, u in rows})
