@@ -519,9 +519,8 @@ class ScanCounter:
 
 
 def add_scan_counts(session: Session, counts: Mapping[tuple[str, str, dt.date], int]) -> None:
-    """Add ``counts`` ((issuer, number, day) -> n) with INSERT … ON CONFLICT DO UPDATE,
-    through the driver's ``executemany`` (:func:`registry.store.bulk.add_rows`): a worker's
-    batch can be thousands of rows."""
+    """Add ``counts`` ((issuer, number, day) -> n) with INSERT … ON CONFLICT DO UPDATE, in
+    bulk (:func:`registry.store.bulk.add_rows`): a worker's batch can be thousands of rows."""
     rows = [
         {"issuer_id": issuer, "certificate_number": number, "day": day, "count": n}
         for (issuer, number, day), n in sorted(counts.items())

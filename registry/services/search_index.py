@@ -67,7 +67,7 @@ def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
 def _upsert_counts(session: Session, deltas: Counter[str]) -> None:
     """Add ``deltas`` to ``gram_count`` (rows at zero stay; a zero count means no postings).
 
-    Like :func:`_write_postings`, the rows go to the driver's ``executemany``
+    Like :func:`_write_postings`, the rows go to the driver in bulk
     (:func:`registry.store.bulk.add_rows`): through the ORM's bulk path each row cost ~10 µs
     of Python, about a quarter of indexing a new name.
     """

@@ -3,10 +3,15 @@
 Ingest writes thousands of rows a batch (history, log entries and hashes, certificates,
 organisations). Through ``session.execute(insert(table), rows)`` SQLAlchemy builds and converts
 each row's parameters generically, about half the Python cost of a thousand-row insert.
-:func:`insert_rows` runs the same statement with the same values: compiled once per table, keys
-and dialect, each value converted by its column type's own bind processor, the rows passed to
-the driver's ``executemany`` on the session's connection, in its transaction. Values are bound
-parameters, never SQL text.
+:func:`insert_rows` runs the same insert with the same values: planned once per table, keys
+and dialect, each value converted by its column type's own bind processor, on the session's
+connection, in its transaction. Values are bound parameters, never SQL text.
+
+- SQLite: ``INSERT … VALUES (?, …)``, the rows passed to the driver's ``executemany``.
+- PostgreSQL (psycopg): ``INSERT … SELECT … FROM unnest(…) WITH ORDINALITY``, one statement
+  whose parameters are the columns, each one array sent in binary. psycopg's ``executemany``
+  has the server run the statement once a row: 2-4 times the cost of a short row (a log hash,
+  a gram count), the same for a long one (docs/benchmarks.md, "Ingest on PostgreSQL").
 
 :func:`add_rows` does the same for counters: ``INSERT … ON CONFLICT (keys) DO UPDATE`` adding
 each row's count to the stored one, spelt per dialect (SQLite 3.24+ and PostgreSQL 9.5+ both
@@ -20,7 +25,7 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Dialect, Table, insert
+from sqlalchemy import Dialect, Select, Table, bindparam, cast, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -71,15 +76,34 @@ def _execute(
     if not rows:
         return
     connection = session.connection()
+    dialect = connection.dialect
     names = tuple(rows[0])
-    sql, order, processors = _insert_plan(table, names, connection.dialect, conflict)
-    columns = order if order is not None else names
+    if dialect.driver == "psycopg":
+        sql, processors = _unnest_plan(table, names, dialect, conflict)
+        # One statement, each column one array parameter in binary: psycopg's executemany
+        # runs the statement once a row on the server, 2-4 times the cost of a short row.
+        arrays = zip(*_converted(rows, names, processors), strict=True)
+        connection.exec_driver_sql(sql, {f"c{i}": list(array) for i, array in enumerate(arrays)})
+        return
+    sql, order, processors = _insert_plan(table, names, dialect, conflict)
+    values = _converted(rows, order or names, processors)
+    # Positional paramstyles (SQLite) take sequences, named ones mappings.
+    params = values if order is not None else [dict(zip(names, v, strict=True)) for v in values]
+    connection.exec_driver_sql(sql, params)
+
+
+def _converted(
+    rows: Sequence[Mapping[str, object]],
+    columns: tuple[str, ...],
+    processors: Sequence[Callable[[Any], Any] | None],
+) -> list[tuple[object, ...]]:
+    """Each row's values of ``columns``, in that order, through their bind processors."""
     pick = operator.itemgetter(*columns)
     convert = [(i, process) for i, process in enumerate(processors) if process is not None]
     # The last value each processor saw and what it made of it: a batch's receipt time is one
     # datetime object in every row, converted once. (Processors are pure, values immutable.)
     last: list[tuple[object, object]] = [(_UNSEEN, None)] * len(convert)
-    params: list[Any] = []
+    params: list[tuple[object, ...]] = []
     for row in rows:
         values = pick(row)
         if len(columns) == 1:
@@ -93,9 +117,8 @@ def _execute(
                     made = process(value)
                     last[slot] = (value, made)
                 values[i] = made
-        # Positional paramstyles (SQLite) take a sequence, named ones (psycopg) a mapping.
-        params.append(tuple(values) if order is not None else dict(zip(names, values, strict=True)))
-    connection.exec_driver_sql(sql, params)
+        params.append(tuple(values))
+    return params
 
 
 @functools.lru_cache(maxsize=32)
@@ -105,29 +128,75 @@ def _insert_plan(
     dialect: Dialect,
     conflict: tuple[tuple[str, ...], str | None] | None,
 ) -> tuple[str, tuple[str, ...] | None, Sequence[Callable[[Any], Any] | None]]:
-    """The SQL of ``INSERT INTO table (names)`` for ``dialect``, the parameter order if it is
-    positional (else None), and each parameter's bind processor in that order.
-
-    With ``conflict`` ``(keys, add)``, a row whose keys are stored updates it instead: ``ON
-    CONFLICT (keys) DO UPDATE SET add = add + excluded.add``, or with ``add`` None, sets every
-    other column of ``names`` to the row's (``= excluded.column``).
-    """
-    statement: Any = insert(table)
-    if conflict is not None:
-        keys, add = conflict
-        if dialect.name not in ("sqlite", "postgresql"):
-            raise NotImplementedError(f"no upsert for {dialect.name}")
-        upsert = (postgresql if dialect.name == "postgresql" else sqlite).insert(table)
-        excluded = upsert.excluded
-        if add is not None:
-            changes = {add: table.c[add] + excluded[add]}
-        else:
-            changes = {name: excluded[name] for name in names if name not in keys}
-        statement = upsert.on_conflict_do_update(index_elements=list(keys), set_=changes)
-    compiled = statement.compile(dialect=dialect, column_keys=list(names))
+    """The SQL of ``INSERT INTO table (names) VALUES (…)`` for ``dialect``, with the clause
+    for ``conflict`` (:func:`_statement`), the parameter order if it is positional (else
+    None), and each parameter's bind processor in that order."""
+    compiled = _statement(table, names, dialect, conflict, None).compile(
+        dialect=dialect, column_keys=list(names)
+    )
     order = tuple(compiled.positiontup or ()) if compiled.positional else None
-    columns = order if order is not None else names
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    ]
-    return compiled.string, order, processors
+    return compiled.string, order, _processors(table, order or names, dialect)
+
+
+@functools.lru_cache(maxsize=32)
+def _unnest_plan(
+    table: Table,
+    names: tuple[str, ...],
+    dialect: Dialect,
+    conflict: tuple[tuple[str, ...], str | None] | None,
+) -> tuple[str, Sequence[Callable[[Any], Any] | None]]:
+    """psycopg: the SQL of ``INSERT INTO table (names) SELECT … FROM unnest(…)`` with one
+    binary array parameter ``c<i>`` per column of ``names``, rows inserted in array order (serial
+    keys are drawn in that order), and the clause for ``conflict``; and the columns' bind
+    processors."""
+    aliases = [f"c{i}" for i in range(len(names))]
+    rows = (
+        func.unnest(
+            *(
+                cast(bindparam(alias), postgresql.ARRAY(table.c[name].type))
+                for alias, name in zip(aliases, names, strict=True)
+            )
+        )
+        .table_valued(*aliases, with_ordinality="n")
+        .render_derived()
+    )
+    source = select(*(rows.c[alias] for alias in aliases)).order_by(rows.c.n)
+    sql = _statement(table, names, dialect, conflict, source).compile(dialect=dialect).string
+    for alias in aliases:  # psycopg's placeholder for a parameter sent in binary
+        sql = sql.replace(f"%({alias})s", f"%({alias})b")
+    return sql, _processors(table, names, dialect)
+
+
+def _statement(
+    table: Table,
+    names: tuple[str, ...],
+    dialect: Dialect,
+    conflict: tuple[tuple[str, ...], str | None] | None,
+    source: Select[Any] | None,
+) -> Any:
+    """``INSERT INTO table (names)``, of ``source``'s rows if given. With ``conflict``
+    ``(keys, add)``, a row whose keys are stored updates it instead: ``ON CONFLICT (keys) DO
+    UPDATE SET add = add + excluded.add``, or with ``add`` None, sets every other column of
+    ``names`` to the row's (``= excluded.column``)."""
+    if conflict is None and source is None:
+        return insert(table)
+    if dialect.name not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"no upsert for {dialect.name}")
+    statement = (postgresql if dialect.name == "postgresql" else sqlite).insert(table)
+    if source is not None:
+        statement = statement.from_select(list(names), source)
+    if conflict is None:
+        return statement
+    keys, add = conflict
+    excluded = statement.excluded
+    if add is not None:
+        changes = {add: table.c[add] + excluded[add]}
+    else:
+        changes = {name: excluded[name] for name in names if name not in keys}
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
+
+
+def _processors(
+    table: Table, columns: Sequence[str], dialect: Dialect
+) -> list[Callable[[Any], Any] | None]:
+    return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]

@@ -1,5 +1,6 @@
-"""insert_rows stores exactly what session.execute(insert(table), rows) stores, on both backends;
-add_rows adds to the rows it finds, upsert_rows replaces them."""
+"""insert_rows stores exactly what session.execute(insert(table), rows) stores, on both backends
+(PostgreSQL takes the rows as one array per column); add_rows adds to the rows it finds,
+upsert_rows replaces them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from registry.services.issuers import register_issuer
 from registry.store.bulk import add_rows, insert_rows, upsert_rows
 from registry.store.models import LogEntry, Organisation, table_of
 from registry.store.scans import ScanCount
-from registry.store.search import SearchCard
+from registry.store.search import SearchCard, SearchOrganisation
 from tests.conftest import ISSUER_ID
 
 NOW = dt.datetime(2026, 11, 22, 8, 2, 25, 371234, tzinfo=dt.UTC)
@@ -145,3 +146,38 @@ def test_upsert_rows_inserts_new_keys_and_replaces_stored_rows(session: Session)
         (2, "B", day, None),
         (3, "", None, None),
     ]
+
+
+def test_rows_are_inserted_in_the_order_given(session: Session) -> None:
+    """Generated keys follow the rows' order: the search index gives new organisations keys
+    in USCC order, whatever the dialect does with a batch."""
+    usccs = [f"91{n:016d}" for n in (7, 3, 9, 1, 5, 8, 2, 6, 4, 0)]
+    insert_rows(session, table_of(SearchOrganisation), [{"uscc": u, "haystack": u} for u in usccs])
+    stored = session.execute(select(SearchOrganisation.uscc).order_by(SearchOrganisation.key))
+    assert list(stored.scalars()) == usccs
+
+
+def test_a_large_batch_with_nulls_and_bytes_is_stored_whole(session: Session) -> None:
+    """Thousands of rows in one call, binary values of every byte and NULL-only columns."""
+    rows = [
+        {"org_key": n, "card": "卡" * (n % 7), "holds_from": None, "holds_until": None}
+        for n in range(1, 5001)
+    ]
+    upsert_rows(session, table_of(SearchCard), rows, keys=("org_key",))
+    insert_rows(
+        session,
+        table_of(LogEntry),
+        [
+            {"idx": 10_000 + n, "kind": "record", "data": bytes([n % 256]) * n, "appended_at": NOW}
+            for n in range(3000)
+        ],
+    )
+    assert session.execute(text("SELECT count(*) FROM search_card")).scalar_one() == 5000
+    assert (
+        session.execute(
+            text("SELECT count(*) FROM search_card WHERE holds_from IS NULL")
+        ).scalar_one()
+        == 5000
+    )
+    assert bytes(session.get(LogEntry, 12_999).data) == bytes([2999 % 256]) * 2999
+    assert session.get(LogEntry, 10_000).data == b""
