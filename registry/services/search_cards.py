@@ -49,7 +49,7 @@ def refresh(
     with statuses as of ``today``; returns how many were rendered. ``known`` may give the
     search keys of some (as :func:`~registry.services.search_index.index_organisations`
     returns them); the others are looked up. The caller commits."""
-    ordered = sorted(usccs)
+    ordered = sorted(set(usccs))  # one row a key: an upsert statement updates a row once
     known = known or {}
     connection = session.connection()
     done = 0

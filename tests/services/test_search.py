@@ -762,3 +762,12 @@ def test_a_missing_card_leaves_the_page_to_the_certificate_rows(
         assert search_cards.refresh_all(writer, TODAY, stale_only=True) == 1
         writer.commit()
     assert from_cards(state, "华信", TODAY) == as_api(session, state, "华信", TODAY)
+
+
+@pytest.mark.usefixtures("catalogue")
+def test_refresh_renders_an_organisation_named_twice_once(state: Registry) -> None:
+    """One card a call and organisation: a bulk upsert must not meet one key twice (on
+    PostgreSQL one statement cannot update a row twice)."""
+    with state.sessions() as writer:
+        assert search_cards.refresh(writer, [USCC[1], USCC[0], USCC[1]], TODAY) == 2
+        writer.commit()
