@@ -25,9 +25,10 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Dialect, Select, Table, bindparam, cast, func, insert, select
+from sqlalchemy import Dialect, Select, String, Table, bindparam, cast, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 __all__ = ["add_rows", "insert_rows", "upsert_rows"]
 
@@ -153,7 +154,7 @@ def _unnest_plan(
     rows = (
         func.unnest(
             *(
-                cast(bindparam(alias), postgresql.ARRAY(table.c[name].type))
+                cast(bindparam(alias), _array_of(table.c[name].type))
                 for alias, name in zip(aliases, names, strict=True)
             )
         )
@@ -194,6 +195,14 @@ def _statement(
     else:
         changes = {name: excluded[name] for name in names if name not in keys}
     return statement.on_conflict_do_update(index_elements=list(keys), set_=changes)
+
+
+def _array_of(type_: TypeEngine[Any]) -> postgresql.ARRAY[Any]:
+    """An array of ``type_`` without its length: ``CAST(… AS varchar(n)[])`` would cut a longer
+    value silently, where the insert's own conversion to the column refuses it."""
+    if isinstance(type_, String) and type_.length is not None:
+        type_ = String()
+    return postgresql.ARRAY(type_)
 
 
 def _processors(

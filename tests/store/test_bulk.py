@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import insert, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from registry.crypto.keys import PrivateKey
@@ -181,3 +183,16 @@ def test_a_large_batch_with_nulls_and_bytes_is_stored_whole(session: Session) ->
     )
     assert bytes(session.get(LogEntry, 12_999).data) == bytes([2999 % 256]) * 2999
     assert session.get(LogEntry, 10_000).data == b""
+
+
+def test_a_value_too_long_for_its_column_is_never_cut(session: Session) -> None:
+    """PostgreSQL refuses it, as a plain INSERT does (an explicit cast to ``varchar(n)`` would
+    cut it silently); SQLite does not enforce lengths and stores it whole."""
+    long_name = "长" * 201  # organisation.name is VARCHAR(200)
+    row = {"uscc": "91110000802100433B", "name": long_name, "former_names": "", "updated_at": NOW}
+    if session.get_bind().dialect.name == "postgresql":
+        with pytest.raises(DBAPIError, match="too long"), session.begin_nested():
+            insert_rows(session, table_of(Organisation), [row])
+    else:
+        insert_rows(session, table_of(Organisation), [row])
+        assert session.execute(select(Organisation.name)).scalar_one() == long_name
