@@ -180,7 +180,9 @@ def keys_export(out: Path | None) -> None:
         click.echo(text, nl=False)
 
 
-@keys_group.command("compromise")
+# A kid is base64url: one in 64 starts with "-", which is no option here (the command has no
+# short options, and its only long one is --since).
+@keys_group.command("compromise", context_settings={"ignore_unknown_options": True})
 @click.argument("kid")
 @click.option("--since", required=True, help="RFC 3339 time from which the key is compromised.")
 def keys_compromise(kid: str, since: str) -> None:

@@ -19,6 +19,8 @@ from sqlalchemy import create_engine, func, select
 
 from registry.app import Registry, utc_now
 from registry.cli import main
+from registry.crypto.jwks import jwk_for
+from registry.crypto.keys import PrivateKey
 from registry.store import schema
 from registry.store.models import Certificate, RecordVersion
 from registry.store.scans import ScanCount
@@ -218,6 +220,30 @@ def test_keys_export_and_compromise(runner: CliRunner, env: dict[str, str], tmp_
     assert key["status"] == "compromised"
     listed = run(runner, env, "issuers", "list")
     assert "compromised" in listed
+
+
+@pytest.mark.parametrize(
+    ("seed", "kid"),
+    [
+        (33, "-d1wGF_MqzyJJo0Amupuq94VtA-5hnOpYu1IwBPXFmk"),
+        (1885, "--NXHycuOTytI7u7GH_icD3kHt3CGzfeTcb-ZimLr_Y"),
+    ],
+)
+def test_a_kid_that_starts_with_a_dash_is_taken_as_the_kid(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path, seed: int, kid: str
+) -> None:
+    """A kid is base64url, so one in 64 starts with "-": an operator marking it compromised
+    must not be told it is an unknown option."""
+    public = PrivateKey.from_seed(seed.to_bytes(32, "big")).public_key
+    assert public.thumbprint == kid
+    key_file = tmp_path / "issuer.jwk.json"
+    key_file.write_text(json.dumps(jwk_for(public)))
+    run(runner, env, "init")
+    run(runner, env, "issuers", "add", "CNCA-R-2002-001", "--name", "测试", "--key", str(key_file))
+    out = run(runner, env, "keys", "compromise", kid, "--since", "2026-01-01T00:00:00Z")
+    assert f"key {kid} marked compromised" in out
+    (key,) = json.loads(run(runner, env, "keys", "export"))["keys"]
+    assert key["status"] == "compromised"
 
 
 def test_demo_loads_realistic_data_through_the_api(runner: CliRunner, env: dict[str, str]) -> None:
