@@ -290,7 +290,7 @@ def _ingest_rounds(
         # Ingest sees freshly parsed JSON, as from a request body; parsed outside the timing.
         pushed = [json.loads(json.dumps(e, ensure_ascii=False)) for e in envelopes]
         verify_seconds, ingest_seconds, profiler = _timed_ingest(
-            envelopes, pushed, keys, batch, profile, admin_url
+            envelopes, pushed, public, batch, profile, admin_url
         )
         verify_rate = count / verify_seconds
         ingest_rate = count / ingest_seconds
@@ -313,21 +313,20 @@ def _ingest_rounds(
 def _timed_ingest(
     envelopes: list[dict[str, Any]],
     pushed: list[dict[str, Any]],
-    keys: dict[str, PrivateKey],
+    public: dict[str, PublicKey],
     batch: int,
     profile: bool,
     admin_url: str | None = None,
 ) -> tuple[float, float, Any]:
-    """Seconds to check the signatures of ``envelopes`` alone, seconds to ingest ``pushed``
-    (their copies) in batches into a fresh database, and the profile of the ingest: a SQLite
-    file, or the database ``ingest_bench`` created afresh on the PostgreSQL server of
-    ``admin_url``.
+    """Seconds to check the signatures of ``envelopes`` alone under the issuers' ``public``
+    keys, seconds to ingest ``pushed`` (their copies) in batches into a fresh database, and the
+    profile of the ingest: a SQLite file, or the database ``ingest_bench`` created afresh on the
+    PostgreSQL server of ``admin_url``.
 
     The two are timed batch by batch in alternation (the checks of a batch's envelopes, then
     its ingest and commit), so that a noisy neighbour on a shared machine slows both alike.
     """
     count = len(pushed)
-    public = {issuer: key.public_key for issuer, key in keys.items()}
     with tempfile.TemporaryDirectory() as temp:
         url = f"sqlite:///{Path(temp) / 'ingest.db'}"
         if admin_url is not None:
@@ -338,13 +337,13 @@ def _timed_ingest(
         schema.upgrade(engine)
         sessions = make_sessionmaker(engine)
         with sessions() as session:
-            for issuer, key in keys.items():
+            for issuer, key in public.items():
                 register_issuer(
                     session,
                     issuer,
                     issuer,
                     None,
-                    key.public_key,
+                    key,
                     NOW - dt.timedelta(days=1),
                     valid_from=NOW - dt.timedelta(days=3650),
                 )
