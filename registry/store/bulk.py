@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Dialect, Select, String, Table, bindparam, cast, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 from sqlalchemy.types import TypeEngine
 
 __all__ = ["add_rows", "insert_rows", "upsert_rows"]
@@ -37,7 +38,9 @@ _UNSEEN = object()
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, object]]) -> None:
     """Do what ``session.execute(insert(table), rows)`` does, for rows that all have the same
-    keys (the first row's keys name the columns).
+    keys (the first row's keys name the columns). A column the rows leave out gets its
+    Python-side default, as with ``insert``; a default computed per row must be given instead
+    (:class:`ValueError`).
 
     The driver receives the values ``session.execute`` would send it (see the module
     docstring). Raises what the driver raises (wrapped by SQLAlchemy), e.g. on a constraint.
@@ -63,8 +66,8 @@ def upsert_rows(
     session: Session, table: Table, rows: Sequence[Mapping[str, object]], *, keys: tuple[str, ...]
 ) -> None:
     """Insert ``rows`` as :func:`insert_rows` does, except that a row whose ``keys`` columns
-    match a stored row (a unique index on them) replaces that row's other columns instead. Two
-    rows of one call must not share their keys."""
+    match a stored row (a unique index on them) replaces that row's other columns instead (one
+    the rows leave out, by its default). Two rows of one call must not share their keys."""
     _execute(session, table, rows, (keys, None))
 
 
@@ -79,6 +82,10 @@ def _execute(
     connection = session.connection()
     dialect = connection.dialect
     names = tuple(rows[0])
+    defaults = _defaults(table, names)
+    if defaults:
+        names += tuple(defaults)
+        rows = [{**row, **defaults} for row in rows]
     if dialect.driver == "psycopg":
         sql, processors = _unnest_plan(table, names, dialect, conflict)
         # One statement, each column one array parameter in binary: psycopg's executemany
@@ -91,6 +98,22 @@ def _execute(
     # Positional paramstyles (SQLite) take sequences, named ones mappings.
     params = values if order is not None else [dict(zip(names, v, strict=True)) for v in values]
     connection.exec_driver_sql(sql, params)
+
+
+@functools.lru_cache(maxsize=32)
+def _defaults(table: Table, names: tuple[str, ...]) -> Mapping[str, object]:
+    """The Python-side defaults of the columns of ``table`` that ``names`` leave out."""
+    defaults: dict[str, object] = {}
+    for column in table.columns:
+        default = column.default
+        if column.key in names or default is None:
+            continue
+        if not isinstance(default, ScalarElementColumnDefault):
+            raise ValueError(
+                f"{table.name}.{column.key} has a default computed per row; give its value"
+            )
+        defaults[column.key] = default.arg
+    return defaults
 
 
 def _converted(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import Column, DateTime, Integer, MetaData, Table, insert, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -196,3 +196,40 @@ def test_a_value_too_long_for_its_column_is_never_cut(session: Session) -> None:
     else:
         insert_rows(session, table_of(Organisation), [row])
         assert session.execute(select(Organisation.name)).scalar_one() == long_name
+
+
+def test_a_column_left_out_gets_its_default_as_with_insert(session: Session) -> None:
+    """``former_names`` has a Python-side default (""): rows that leave it out are stored with
+    it, by either path, as ``session.execute(insert(table), rows)`` stores them."""
+    insert_rows(
+        session,
+        table_of(Organisation),
+        [{"name": "甲公司", "uscc": "91110000802100433B", "updated_at": NOW}],
+    )
+    session.execute(
+        insert(table_of(Organisation)),
+        [{"name": "甲公司", "uscc": "9131000005587870XB", "updated_at": NOW}],
+    )
+    query = "SELECT name, former_names FROM organisation WHERE uscc = :uscc"
+    assert _raw(session, query, uscc="91110000802100433B") == [("甲公司", "")]
+    assert _raw(session, query, uscc="9131000005587870XB") == [("甲公司", "")]
+
+
+def test_a_default_computed_per_row_must_be_given(session: Session) -> None:
+    stamped = Table(
+        "stamped",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", DateTime, default=lambda: NOW),
+    )
+    with pytest.raises(ValueError, match=r"stamped\.at has a default computed per row"):
+        insert_rows(session, stamped, [{"id": 1}])
+
+
+def test_upsert_rows_replaces_a_column_left_out_by_its_default(session: Session) -> None:
+    organisation = table_of(Organisation)
+    row = {"name": "甲公司", "uscc": "91110000802100433B", "updated_at": NOW}
+    upsert_rows(session, organisation, [{**row, "former_names": FORMER}], keys=("uscc",))
+    upsert_rows(session, organisation, [{**row, "name": "乙公司"}], keys=("uscc",))
+    query = "SELECT name, former_names FROM organisation WHERE uscc = :uscc"
+    assert _raw(session, query, uscc="91110000802100433B") == [("乙公司", "")]
