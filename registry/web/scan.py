@@ -326,11 +326,13 @@ def report_label() -> Response:
 # --- QR images -----------------------------------------------------------------------------
 
 
-def _int_arg(args: MultiDict[str, str], name: str, default: int) -> int:
+def _int_arg(args: MultiDict[str, str], name: str, default: int, digits: int = 6) -> int:
+    """The parameter ``name`` as a whole number of at most ``digits`` ASCII digits."""
     text = args.get(name)
     if text is None or text == "":
         return default
-    if not text.isdigit() or len(text) > 6:
+    # isdigit alone also takes "²" (which int refuses) and "٣" (which it reads as 3).
+    if not (text.isascii() and text.isdigit()) or len(text) > digits:
         raise APIError(400, "InvalidParameter", f"{name} must be a whole number")
     return int(text)
 
@@ -553,7 +555,8 @@ def issuer_reports(issuer_id: str) -> Response:
         since = parse_iso(since_text, "since") if since_text else None
     except KeyEventRejected as exc:
         raise APIError(400, "InvalidParameter", exc.message) from None
-    after = _int_arg(request.args, "after", 0) if request.args.get("after") else None
+    # A report id (a 64-bit key counting every issuer's reports): 18 digits always fit.
+    after = _int_arg(request.args, "after", 0, digits=18) if request.args.get("after") else None
     found = scan.reports(db(), issuer_id, since, after)
     response = jsonify(
         {

@@ -628,6 +628,13 @@ def test_issuer_fetches_its_reports(
     assert [
         r["details"] for r in signed_get(client, after, issuer_key, now).get_json()["reports"]
     ] == ["第二份"]
+    # Report ids count every issuer's reports: paging must go on past a million.
+    beyond = signed_get(client, f"{path}?after=1000000", issuer_key, now)
+    assert beyond.status_code == 200
+    assert beyond.get_json()["reports"] == []
+    too_big = signed_get(client, f"{path}?after=1{'0' * 18}", issuer_key, now)
+    assert too_big.status_code == 400
+    assert too_big.get_json()["error"]["code"] == "InvalidParameter"
 
 
 def test_issuer_fetches_scan_counts(
@@ -749,7 +756,9 @@ def test_size_and_margin(
 
 
 @pytest.mark.parametrize(
-    "query", ["size=2", "size=41", "margin=17", "size=abc", "margin=-1", "v=x"]
+    "query",
+    # "²" and "٣" are digits to str.isdigit, and int() refuses the first.
+    ["size=2", "size=41", "margin=17", "size=abc", "margin=-1", "v=x", "size=²", "v=٣"],
 )
 def test_bad_image_parameters(client: FlaskClient, envelope: dict[str, Any], query: str) -> None:
     response = client.get(f"/c/{NUMBER}/qr.png?{query}", headers={"Accept": "application/json"})
