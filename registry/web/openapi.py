@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify
 from registry.domain.problems import ProblemCode
 from registry.domain.record import CERTIFICATE_NUMBER_MAX, ISSUER_ID_MAX
 from registry.domain.status import Status
+from registry.services.search import MAX_QUERY_LENGTH
 
 bp = Blueprint("openapi", __name__)
 
@@ -44,6 +45,11 @@ _STRING: Schema = {"type": "string"}
 _NULLABLE_STRING: Schema = {"type": ["string", "null"]}
 _DATE: Schema = {"type": "string", "format": "date"}
 _TIME: Schema = {"type": "string", "format": "date-time"}
+#: How the issuers' signed API refuses a request; a key of another issuer, or an issuer
+#: unknown here, is an unknown key (the answer does not tell which issuers exist).
+_ISSUER_AUTH_ERRORS = (
+    "MissingSignature, MalformedSignature, StaleSignature, UnknownKey, BadSignature"
+)
 _NULLABLE_TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
 _INT: Schema = {"type": "integer"}
 
@@ -576,7 +582,11 @@ PATHS: dict[str, Schema] = {
             "summary": "Certificates by number, USCC or any part of an organisation's names",
             "parameters": [
                 {
-                    **_query("q", {"type": "string", "maxLength": 200}, "the query"),
+                    **_query(
+                        "q",
+                        {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+                        f"the query, at most {MAX_QUERY_LENGTH} characters once trimmed",
+                    ),
                     "required": True,
                 },
                 _query(
@@ -584,8 +594,8 @@ PATHS: dict[str, Schema] = {
                     {"enum": [s.value for s in Status]},
                     "only certificates with this status",
                 ),
-                _query("scheme", _STRING, "only this scheme (id or code)"),
-                _query("tier", _STRING, "only this tier (name or code)"),
+                _query("scheme", _STRING, "only this scheme (its id, e.g. after-sales-service)"),
+                _query("tier", _STRING, "only this tier (its name, e.g. 五星级)"),
                 _query("issuer", {"type": "string", "pattern": ISSUER_ID}, "only this issuer"),
                 _query("cursor", _STRING, "next_cursor of the previous page"),
                 _query("limit", {"type": "string", "pattern": r"^[0-9]{1,3}$"}, "1-100 (20)"),
@@ -660,14 +670,14 @@ PATHS: dict[str, Schema] = {
             "parameters": [
                 _ISSUER_PATH,
                 _query("since", _TIME, "only reports from this time"),
-                _query("after", _COUNT, "the last id seen"),
+                _query(
+                    "after", {"type": "string", "pattern": r"^[0-9]{1,18}$"}, "the last id seen"
+                ),
             ],
             "responses": {
                 "200": _json({"type": "object"}, "The reports"),
                 "400": _error("InvalidParameter"),
-                "401": _error("MissingSignature, MalformedSignature, StaleSignature, ..."),
-                "403": _error("a key of another issuer"),
-                "404": _error("no such issuer"),
+                "401": _error(_ISSUER_AUTH_ERRORS),
             },
         }
     },
@@ -675,13 +685,14 @@ PATHS: dict[str, Schema] = {
         "get": {
             "operationId": "getScanCounts",
             "summary": "Scan counts of an issuer's labels (signed requests only)",
-            "parameters": [_ISSUER_PATH],
+            "parameters": [
+                _ISSUER_PATH,
+                _query("since", _DATE, "the first day (China Standard Time; default 30 days ago)"),
+            ],
             "responses": {
                 "200": _json({"type": "object"}, "The counts"),
                 "400": _error("InvalidParameter"),
-                "401": _error("MissingSignature, MalformedSignature, StaleSignature, ..."),
-                "403": _error("a key of another issuer"),
-                "404": _error("no such issuer"),
+                "401": _error(_ISSUER_AUTH_ERRORS),
             },
         }
     },
