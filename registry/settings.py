@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 #: The longest public URL we accept: every QR code must fit version 10 at level M, and the URL
 #: prefix is part of it (see docs/formats.md, "Scan token").
 MAX_PUBLIC_URL_LENGTH = 28
@@ -131,9 +134,27 @@ class Settings:
                 f"REGISTRY_PUBLIC_URL is longer than {MAX_PUBLIC_URL_LENGTH} characters, "
                 "so its QR codes would not fit version 10-M"
             )
+        self._check_database_url()
+        if self.max_body_bytes < 1:
+            raise SettingsError("REGISTRY_MAX_BODY_BYTES must be positive")
         if not 1 <= self.max_batch <= 10_000:
             raise SettingsError("REGISTRY_MAX_BATCH must be between 1 and 10000")
         if self.checkpoint_interval <= 0:
             raise SettingsError("REGISTRY_CHECKPOINT_INTERVAL must be positive")
         if self.trusted_proxies < 0:
             raise SettingsError("REGISTRY_TRUSTED_PROXIES must not be negative")
+
+    def _check_database_url(self) -> None:
+        """A SQLAlchemy URL of SQLite or PostgreSQL; the message never repeats a password."""
+        try:
+            url = make_url(self.database_url)
+        except ArgumentError:
+            raise SettingsError(
+                "REGISTRY_DATABASE_URL is not a SQLAlchemy URL "
+                "(sqlite:///path or postgresql+psycopg://user@host/db)"
+            ) from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            shown = url.render_as_string(hide_password=True)
+            raise SettingsError(
+                f"REGISTRY_DATABASE_URL={shown!r}: the registry runs on SQLite or PostgreSQL"
+            )

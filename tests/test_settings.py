@@ -50,11 +50,25 @@ def test_overrides_win_over_the_environment() -> None:
         # QR codes must fit version 10-M, which bounds the URL they carry.
         ({"REGISTRY_PUBLIC_URL": "https://certificates.registry.example.cn"}, "28 characters"),
         ({"REGISTRY_TRUSTED_PROXIES": "-1"}, "REGISTRY_TRUSTED_PROXIES"),
+        ({"REGISTRY_MAX_BODY_BYTES": "-5"}, "REGISTRY_MAX_BODY_BYTES"),
+        ({"REGISTRY_MAX_BODY_BYTES": "0"}, "REGISTRY_MAX_BODY_BYTES"),
+        ({"REGISTRY_DATABASE_URL": "nonsense"}, "REGISTRY_DATABASE_URL"),
+        ({"REGISTRY_DATABASE_URL": "mysql://registry@db/registry"}, "REGISTRY_DATABASE_URL"),
     ],
 )
 def test_bad_values_name_the_variable(environ: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named):
         Settings.from_env(environ)
+
+
+def test_a_bad_database_url_is_named_without_its_password() -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"REGISTRY_DATABASE_URL": "oracle://registry:s3cret@db/registry"})
+    assert "REGISTRY_DATABASE_URL" in str(refused.value)
+    assert "s3cret" not in str(refused.value)
+    with pytest.raises(SettingsError) as unparsed:
+        Settings.from_env({"REGISTRY_DATABASE_URL": "postgres ql://registry:s3cret@db"})
+    assert "s3cret" not in str(unparsed.value)
 
 
 def test_unknown_override_is_refused() -> None:
