@@ -7,6 +7,7 @@ no tz database.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 CST = dt.timezone(dt.timedelta(hours=8), "CST")
 
@@ -52,4 +53,30 @@ def parse_rfc3339(text: object, field: str) -> dt.datetime:
         raise ValueError(f"{field} is not RFC 3339: {text!r}") from exc
     if moment.tzinfo is None:
         raise ValueError(f"{field} needs a UTC offset")
-    return moment.astimezone(dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is after the calendar's last instant
+        raise ValueError(f"{field} is outside the years 1-9999 in UTC: {text!r}") from None
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def parse_day(text: str, field: str) -> dt.date:
+    """Parse a calendar date in the one form the registry takes, ``YYYY-MM-DD``.
+
+    ``date.fromisoformat`` alone also takes ``20260505`` and week dates. The calendar's last
+    day is refused too: it has no end (:func:`end_of_day`), which "on a date" answers need.
+
+    Raises:
+        ValueError: ``text`` is not such a date; the message names ``field``.
+    """
+    if not _DAY.fullmatch(text):
+        raise ValueError(f"{field} must be a date as YYYY-MM-DD, not {text!r}")
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{field}: {text!r} is not a calendar date") from None
+    if day == dt.date.max:
+        raise ValueError(f"{field}: {text!r} is after the last day the registry can judge")
+    return day

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from registry.app import Registry, db, registry
 from registry.crypto.envelope import record_member
+from registry.domain import calendar
 from registry.domain.calendar import china_today, rfc3339
 from registry.domain.schemes import SCHEMES, scheme_by_id
 from registry.domain.status import Status, derive_status, status_json
@@ -115,11 +116,9 @@ def parse_day(value: str | None, name: str) -> dt.date | None:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        return calendar.parse_day(value, name)
     except ValueError as exc:
-        raise APIError(
-            400, "InvalidDate", f"{name} must be a date as YYYY-MM-DD, not {value!r}"
-        ) from exc
+        raise APIError(400, "InvalidDate", str(exc)) from exc
 
 
 def ambiguous(number: str, issuers: Sequence[str]) -> APIError:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from registry.app import db, registry
 from registry.crypto.jwks import jwk_for
-from registry.domain.calendar import china_today
+from registry.domain.calendar import china_today, parse_day
 from registry.domain.status import Status
 from registry.services import checks, transparency
 from registry.web.errors import APIError
@@ -34,9 +33,9 @@ def _run_check(queries_in: Any, as_of_text: object) -> checks.Receipt:
         as_of = china_today(now)
     elif isinstance(as_of_text, str):
         try:
-            as_of = dt.date.fromisoformat(as_of_text)
+            as_of = parse_day(as_of_text, "as_of")
         except ValueError as exc:
-            raise APIError(400, "InvalidDate", "as_of must be a date as YYYY-MM-DD") from exc
+            raise APIError(400, "InvalidDate", str(exc)) from exc
     else:
         raise APIError(400, "InvalidDate", "as_of must be a date as YYYY-MM-DD")
     session = db()

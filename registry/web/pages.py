@@ -21,7 +21,7 @@ from flask.typing import ResponseReturnValue
 from jinja2 import Environment, pass_environment
 
 from registry.app import db, read_with_retry, registry
-from registry.domain.calendar import CST, china_today
+from registry.domain.calendar import CST, china_today, parse_day
 from registry.domain.schemes import SCHEMES, find_scheme
 from registry.domain.status import Status
 from registry.domain.uscc import USCCInvalid, validate_uscc
@@ -289,7 +289,7 @@ def certificate(number: str) -> Response | tuple[str, int]:
     at_error = False
     if at_text:
         try:
-            at_answer = lookup.status_at(cert.history, dt.date.fromisoformat(at_text))
+            at_answer = lookup.status_at(cert.history, parse_day(at_text, "at"))
         except ValueError:
             at_error = True
     html = render_template(

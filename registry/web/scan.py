@@ -28,7 +28,7 @@ from registry.app import db, registry
 from registry.client import AUTH_SCHEME, signed_message
 from registry.crypto.errors import VerificationError
 from registry.crypto.keys import PublicKey
-from registry.domain.calendar import china_today, rfc3339
+from registry.domain.calendar import china_today, parse_day, rfc3339
 from registry.domain.schemes import SCHEMES, Scheme, Tier
 from registry.services import labels, scan
 from registry.services.issuers import KeyEventRejected, key_unusable, parse_iso
@@ -577,11 +577,13 @@ def issuer_scans(issuer_id: str) -> Response:
     (``YYYY-MM-DD``, default 30 days ago). Signed requests only."""
     _authenticate(issuer_id)
     today = china_today(registry().clock())
-    try:
-        since = dt.date.fromisoformat(request.args.get("since") or "")
-    except ValueError:
-        if request.args.get("since"):
-            raise APIError(400, "InvalidParameter", "since must be YYYY-MM-DD") from None
+    since_text = request.args.get("since")
+    if since_text:
+        try:
+            since = parse_day(since_text, "since")
+        except ValueError as exc:
+            raise APIError(400, "InvalidParameter", str(exc)) from None
+    else:
         since = today - dt.timedelta(days=30)
     # Counts still in this worker's memory would be missing; write them first.
     _state().counter.flush(db())

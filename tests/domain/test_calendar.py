@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from registry.domain.calendar import china_today, end_of_day, rfc3339
+from registry.domain.calendar import china_today, end_of_day, parse_day, parse_rfc3339, rfc3339
 
 UTC = dt.UTC
 
@@ -46,3 +46,18 @@ def test_rfc3339_is_utc_whole_seconds_with_z() -> None:
 def test_rfc3339_agrees_with_isoformat(moment: dt.datetime) -> None:
     utc = moment.astimezone(UTC).replace(microsecond=0)
     assert rfc3339(moment) == utc.isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+def test_an_instant_outside_the_calendar_in_utc_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="valid_from"):
+        parse_rfc3339(text, "valid_from")
+
+
+def test_a_day_is_read_in_the_one_form_yyyy_mm_dd() -> None:
+    assert parse_day("2026-05-05", "at") == dt.date(2026, 5, 5)
+    assert parse_day("9999-12-30", "at") == dt.date(9999, 12, 30)
+    refused = ["20260505", "2026-W19-2", "2026-5-5", "２０２６-05-05", "9999-12-31", " 2026-05-05"]
+    for text in refused:
+        with pytest.raises(ValueError, match="at"):
+            parse_day(text, "at")

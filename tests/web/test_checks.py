@@ -93,6 +93,8 @@ def test_the_receipt_verifies_offline_and_is_stored_verbatim(client: FlaskClient
         ({"queries": ["A" * 65]}, "InvalidQuery"),
         ({"queries": [7]}, "InvalidQuery"),
         ({"queries": ["X"], "as_of": "05/05/2026"}, "InvalidDate"),
+        ({"queries": ["X"], "as_of": "9999-12-31"}, "InvalidDate"),
+        ({"queries": ["X"], "as_of": "2026-W19-2"}, "InvalidDate"),
         ({"queries": "X"}, "MalformedCheck"),
         ({"queries": ["X"], "extra": 1}, "MalformedCheck"),
     ],

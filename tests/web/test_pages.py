@@ -253,7 +253,7 @@ def test_status_on_a_date_says_what_the_registry_knew_then(
     assert "2020-01-01 时该证书尚未颁发。" in html
 
 
-@pytest.mark.parametrize("at", ["2025-13-01", "yesterday", "2025/06/30"])
+@pytest.mark.parametrize("at", ["2025-13-01", "yesterday", "2025/06/30", "9999-12-31", "20250630"])
 def test_a_malformed_date_is_explained_on_the_page(
     client: FlaskClient, make_envelope: MakeEnvelope, at: str
 ) -> None:
