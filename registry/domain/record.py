@@ -317,7 +317,10 @@ def _unknown_tier(scheme: Scheme, name: str) -> Problem:
 
 
 def _anniversary(day: date, years: int) -> date:
-    """``day`` plus ``years`` years; 29 February falls back to 28 February in common years."""
+    """``day`` plus ``years`` years; 29 February falls back to 28 February in common years,
+    and a year past the calendar's last (9999) to its last day."""
+    if day.year + years > date.max.year:
+        return date.max
     try:
         return day.replace(year=day.year + years)
     except ValueError:
@@ -433,10 +436,14 @@ class _Reader:
             self.invalid(path, f"{value!r} is not a date of the form YYYY-MM-DD")
             return None
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             self.invalid(path, f"{value!r} is not a calendar date")
             return None
+        if day == date.max:  # it has no end, which "valid on a date" answers need
+            self.invalid(path, f"{value!r} is after the last day the registry can judge")
+            return None
+        return day
 
 
 _TOP_REQUIRED = frozenset(

@@ -365,6 +365,13 @@ INVALID: list[tuple[str, dict[str, Any] | object, ProblemCode, str | None]] = [
         "expiry_date",
     ),
     (
+        # The last day of the calendar has no end, which "valid on a date" answers need.
+        "expiry on the calendar's last day",
+        merged(issue_date="9999-01-01", expiry_date="9999-12-31"),
+        ProblemCode.INVALID_FIELD,
+        "expiry_date",
+    ),
+    (
         "tier above score",
         merged(tier="五星级", score={"value": 94, "scale": 100}),
         ProblemCode.TIER_SCORE_MISMATCH,
@@ -470,6 +477,13 @@ def test_every_record_problem_code_has_a_case() -> None:
 )
 def test_validity_limits_that_pass(issue: str, expiry: str) -> None:
     Record.from_json(merged(original_issue_date=issue, issue_date=issue, expiry_date=expiry))
+
+
+def test_a_validity_limit_past_the_calendar_is_no_limit() -> None:
+    """Issued in 9998, three years would end in 10001: no expiry in the calendar is after it."""
+    Record.from_json(
+        merged(original_issue_date="9998-01-01", issue_date="9998-01-01", expiry_date="9999-12-30")
+    )
 
 
 def test_leap_day_anniversary_is_not_extended() -> None:

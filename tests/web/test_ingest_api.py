@@ -130,6 +130,30 @@ def test_batch_answers_per_item(client: FlaskClient, make_envelope: MakeEnvelope
     assert (report["accepted"], report["rejected"], report["duplicate"]) == (2, 1, 1)
 
 
+def test_dates_at_the_end_of_the_calendar_are_judged_not_crashed_on(
+    client: FlaskClient, make_envelope: MakeEnvelope
+) -> None:
+    """Three years after 9998 is past the calendar: such a record is judged by the rules
+    (tests/domain/test_record.py), accepted with its batch, and can be read."""
+    far = make_envelope(
+        certificate_number="CQC-ASS-9998-000001",
+        original_issue_date="9998-01-01",
+        issue_date="9998-01-01",
+        expiry_date="9999-12-30",
+        surveillance={"last_audit_date": "9998-06-01", "next_due_date": "9999-01-01"},
+    )
+    status, report = push(client, [far, make_envelope()])
+    assert status == 200
+    assert [r["outcome"] for r in report["results"]] == ["accepted", "accepted"]
+    for path in [
+        "/api/v1/certificates/CQC-ASS-9998-000001",
+        "/api/v1/certificates/CQC-ASS-9998-000001?at=9999-12-30",
+        "/c/CQC-ASS-9998-000001",
+        "/api/v1/search?q=CQC-ASS-9998",
+    ]:
+        assert client.get(path).status_code == 200, path
+
+
 def test_versions_in_one_batch_apply_in_order(
     client: FlaskClient, make_envelope: MakeEnvelope, state: Registry
 ) -> None:
