@@ -502,6 +502,13 @@ def _unauthorised(code: str, message: str) -> APIError:
     return APIError(401, code, message, headers={"WWW-Authenticate": AUTH_SCHEME})
 
 
+#: Unix seconds: ASCII digits, few enough for a float (str.isdigit also takes "²").
+_CREATED = re.compile(r"[0-9]{1,12}", re.ASCII)
+#: A kid is a base64url JWK thumbprint; anything else (a NUL byte, which PostgreSQL's text
+#: refuses) names no key, without asking the database.
+_KID = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+
+
 def _authenticate(issuer_id: str) -> None:
     """Check the request's Registry-Signature by a usable key of ``issuer_id``.
 
@@ -517,7 +524,7 @@ def _authenticate(issuer_id: str) -> None:
             f'send Authorization: {AUTH_SCHEME} kid="…", created="…", signature="…"',
         )
     params = dict(_AUTH_PARAM.findall(rest))
-    if set(params) != {"kid", "created", "signature"} or not params["created"].isdigit():
+    if set(params) != {"kid", "created", "signature"} or not _CREATED.fullmatch(params["created"]):
         raise _unauthorised(
             "MalformedSignature", "the header needs kid, created (unix seconds) and signature"
         )
@@ -534,7 +541,7 @@ def _authenticate(issuer_id: str) -> None:
             f"created is more than {SIGNATURE_SKEW} s from the registry's time "
             f"{int(now.timestamp())}",
         )
-    key = db().get(IssuerKey, params["kid"])
+    key = db().get(IssuerKey, params["kid"]) if _KID.fullmatch(params["kid"]) else None
     if key is None or key.issuer_id != issuer_id or key_unusable(key, now) is not None:
         raise _unauthorised("UnknownKey", f"kid is not a current key of issuer {issuer_id}")
     query = request.query_string.decode("latin-1")

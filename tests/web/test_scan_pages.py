@@ -647,6 +647,33 @@ def test_issuer_fetches_scan_counts(
 
 
 @pytest.mark.parametrize(
+    ("created", "kid", "code"),
+    [
+        ("²", None, "MalformedSignature"),  # a digit to str.isdigit, refused by int
+        ("9" * 400, None, "MalformedSignature"),  # too large for a float
+        ("9" * 5000, None, "MalformedSignature"),  # past int()'s digit limit
+        (None, "a\x00b", "UnknownKey"),  # PostgreSQL text cannot hold NUL
+    ],
+)
+def test_a_malformed_signature_header_is_401_not_500(
+    client: FlaskClient,
+    signer: Signer,
+    clock: Clock,
+    created: str | None,
+    kid: str | None,
+    code: str,
+) -> None:
+    created = created or str(int(clock.now.timestamp()))
+    header = f'Registry-Signature kid="{kid or "abc"}", created="{created}", signature="AA"'
+    response = client.get(
+        f"/api/v1/issuers/{ISSUER_ID}/reports",
+        headers=[("Authorization", header.encode("utf-8").decode("latin-1"))],
+    )
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize(
     ("how", "code"),
     [
         ("no-header", "MissingSignature"),
