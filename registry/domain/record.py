@@ -316,6 +316,11 @@ def _unknown_tier(scheme: Scheme, name: str) -> Problem:
     )
 
 
+def is_certificate_number(text: str) -> bool:
+    """Whether ``text`` has the form of a certificate number (so one could be stored)."""
+    return _CERTIFICATE_NUMBER.fullmatch(text) is not None
+
+
 def _anniversary(day: date, years: int) -> date:
     """``day`` plus ``years`` years; 29 February falls back to 28 February in common years,
     and a year past the calendar's last (9999) to its last day."""

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.orm import Session
 
 from registry.domain.calendar import end_of_day
-from registry.domain.record import Record
+from registry.domain.record import Record, is_certificate_number
 from registry.domain.status import Status, derive_status, status_of, status_on
 from registry.fastjson import loads
 from registry.store.models import (
@@ -129,6 +129,8 @@ def _version_of(
 
 def issuers_using(session: Session, number: str) -> list[str]:
     """Ids of the issuers that have a certificate with this number."""
+    if not is_certificate_number(number):  # no such row; and PostgreSQL refuses NUL in text
+        return []
     return list(
         session.execute(
             select(Certificate.issuer_id)
@@ -344,7 +346,7 @@ def certificate(
     Raises:
         CertificateNotFound, AmbiguousNumber: see :func:`resolve_issuer`.
     """
-    rows = _HISTORY.all(bind, number=number)
+    rows = _HISTORY.all(bind, number=number) if is_certificate_number(number) else []
     issuers = sorted({row[0] for row in rows})
     if issuer is not None:
         if issuer not in issuers:

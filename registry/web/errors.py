@@ -69,8 +69,29 @@ def error_response(error: APIError) -> Response:
     return response
 
 
+#: Form bodies, whose fields reach queries like query parameters do.
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def refuse_nul() -> None:
+    """Refuse a NUL character in the path or a form field.
+
+    No identifier or text the registry keeps holds one, and PostgreSQL's text cannot (psycopg
+    raises DataError, a 500), where SQLite would store it. Query parameters are each checked
+    by the view that reads them (a search query's own rules, a certificate number's form).
+    """
+    if "\x00" in request.path:
+        raise APIError(404, "NotFound", "no such page: the path holds a NUL character")
+    if request.mimetype in _FORMS and any(
+        "\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)
+    ):
+        raise APIError(400, "InvalidParameter", "a form field holds a NUL character")
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
+
+    app.before_request(refuse_nul)
 
     @app.errorhandler(APIError)
     def _api_error(error: APIError) -> Response:
@@ -79,7 +100,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Response:
         status = error.code or 500
-        headers = {k: v for k, v in error.get_headers() if k.lower() == "retry-after"}
+        headers = {k: v for k, v in error.get_headers() if k.lower() in ("retry-after", "allow")}
         return error_response(
             APIError(
                 status,
