@@ -87,9 +87,14 @@ def create_app(
         environ: the environment to read ``REGISTRY_*`` from (default: ``os.environ``).
 
     Raises:
-        SettingsError: a setting is malformed, or the log key is missing.
+        SettingsError: a setting is malformed, the log key is missing, or the templates are.
     """
     settings = Settings.from_env(environ, overrides)
+    if not TEMPLATES.is_dir():
+        raise SettingsError(
+            f"no templates at {TEMPLATES}: the registry runs from its checkout "
+            "(pip install -e .), whose templates/ is beside the package"
+        )
     app = Flask(
         "registry",
         template_folder=str(TEMPLATES),

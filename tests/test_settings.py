@@ -79,3 +79,15 @@ def test_unknown_override_is_refused() -> None:
 def test_the_factory_fails_fast_without_a_log_key(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="registry init"):
         create_app({"instance_path": tmp_path, "keys_path": tmp_path / "nokeys"}, environ={})
+
+
+def test_the_factory_fails_fast_without_the_templates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An install that left templates/ behind (``pip install .`` rather than ``-e .``) is
+    refused at start-up, not with a TemplateNotFound on every page."""
+    import registry.app
+
+    monkeypatch.setattr(registry.app, "TEMPLATES", tmp_path / "site-packages" / "templates")
+    with pytest.raises(SettingsError, match="pip install -e"):
+        create_app({"instance_path": tmp_path, "keys_path": tmp_path / "nokeys"}, environ={})
