@@ -21,7 +21,7 @@ from registry.domain.uscc import USCCInvalid, validate_uscc
 from registry.fastjson import dumps_bytes, loads
 from registry.services import lookup
 from registry.web import fastpath
-from registry.web.errors import APIError
+from registry.web.errors import CORS_READ_HEADERS, APIError
 from registry.web.log import certificate_inclusion
 from registry.web.rendered import Rendered
 
@@ -424,17 +424,13 @@ def get_issuers() -> Response:
     )
 
 
-#: The public read API is open to every origin; clients may read its validators and limits.
-CORS_HEADERS = (
-    ("Access-Control-Allow-Origin", "*"),
-    ("Access-Control-Expose-Headers", "ETag, Retry-After"),
-)
-
-
 @bp.after_request
 def _cors(response: Response) -> Response:
+    """The public read API is open to every origin; clients may read its validators and
+    limits."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
-        response.headers.extend(CORS_HEADERS)
+        for name, value in CORS_READ_HEADERS:
+            response.headers[name] = value
     return response
 
 
@@ -454,7 +450,7 @@ def lookup_fast_path(state: Registry) -> fastpath.Handler:
         return hit.body, (
             ("Content-Type", "application/json"),
             *cache_headers(hit.etag, LOOKUP_MAX_AGE),
-            *CORS_HEADERS,
+            *CORS_READ_HEADERS,
         )
 
     return answer

@@ -10,6 +10,12 @@ from werkzeug.exceptions import HTTPException
 
 #: Path prefixes whose clients are programs: errors there are always JSON.
 API_PREFIXES = ("/api/", "/log/", "/.well-known/")
+#: Their reads are open to every origin, refusals too: a browser client must be able to read
+#: why it was refused, and a 429's Retry-After. (Set, not added: views set them as well.)
+CORS_READ_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", "ETag, Retry-After"),
+)
 
 
 class APIError(Exception):
@@ -66,6 +72,9 @@ def error_response(error: APIError) -> Response:
     response.status_code = error.status
     for name, value in error.headers.items():
         response.headers[name] = value
+    if request.method in ("GET", "HEAD", "OPTIONS") and request.path.startswith(API_PREFIXES):
+        for name, value in CORS_READ_HEADERS:
+            response.headers[name] = value
     return response
 
 

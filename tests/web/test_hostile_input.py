@@ -57,3 +57,15 @@ def test_a_method_not_allowed_says_which_are(client: FlaskClient) -> None:
     assert response.status_code == 405
     assert response.get_json()["error"]["code"] == "MethodNotAllowed"
     assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/search?q=", "/api/v1/search?q=x&limit=0", "/api/v1/nope", "/log/tile/x"],
+)
+def test_errors_of_the_public_api_are_readable_cross_origin(client: FlaskClient, path: str) -> None:
+    """A browser client must be able to read why it was refused (and a 429's Retry-After)."""
+    response = client.get(path, headers={"Origin": "https://example.org"})
+    assert response.status_code >= 400
+    assert response.headers.get_all("Access-Control-Allow-Origin") == ["*"]
+    assert "Retry-After" in response.headers["Access-Control-Expose-Headers"]
