@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ from registry.crypto.scantoken import ScanClaims, ScanToken
 from registry.domain.calendar import rfc3339
 from registry.domain.record import Record
 from registry.domain.status import Status, status_of
+from registry.domain.text import text_problem
 from registry.fastjson import loads
 from registry.store.bulk import add_rows
 from registry.store.models import Certificate, Issuer, IssuerKey, RecordVersion, table_of
@@ -578,8 +580,8 @@ def add_report(
     """
     if reason not in REPORT_REASONS:
         raise ReportRejected("reason", f"reason must be one of {', '.join(REPORT_REASONS)}")
-    details = (details or "").strip() or None
-    place = (place or "").strip() or None
+    details = _report_text(details, "details", multiline=True)
+    place = _report_text(place, "place", multiline=False)
     if details is not None and len(details) > REPORT_DETAILS_MAX:
         raise ReportRejected("details", f"details are at most {REPORT_DETAILS_MAX} characters")
     if place is not None and len(place) > REPORT_PLACE_MAX:
@@ -599,6 +601,23 @@ def add_report(
     session.add(report)
     session.flush()
     return report
+
+
+def _report_text(text: str | None, field: str, *, multiline: bool) -> str | None:
+    """A consumer's text as the issuer will read it: trimmed, in NFC, with line feeds only
+    (a textarea sends CRLF), and held to the records' text rules (no controls, no bidi
+    overrides; :func:`registry.domain.text.text_problem`). None if empty.
+
+    Raises:
+        ReportRejected: the text holds a character those rules forbid.
+    """
+    text = unicodedata.normalize("NFC", (text or "").replace("\r\n", "\n").strip())
+    if not text:
+        return None
+    problem = text_problem(text, field, multiline=multiline)
+    if problem is not None:
+        raise ReportRejected(field, problem.message)
+    return text
 
 
 def reports(

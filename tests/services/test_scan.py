@@ -191,6 +191,10 @@ def _result(claims: ScanClaims | None) -> scan.ScanResult:
         ("nonsense", None, None, "reason"),
         ("other", "x" * 501, None, "details"),
         ("other", None, "x" * 201, "place"),
+        # Text an issuer reads must not reorder itself (a bidi override) or hide controls.
+        ("other", "包装\u202e粗糙", None, "details"),
+        ("other", None, "某\x07平台", "place"),
+        ("other", None, "第一行\n第二行", "place"),
     ],
 )
 def test_report_rules(
@@ -199,6 +203,17 @@ def test_report_rules(
     with pytest.raises(scan.ReportRejected) as caught:
         scan.add_report(session, _result(CLAIMS), reason, details, place, clock.now)
     assert caught.value.field == field
+
+
+def test_report_text_is_kept_as_typed_in_nfc_with_line_feeds(
+    session: Session, clock: Clock
+) -> None:
+    """A browser's textarea sends CRLF line ends, and a keyboard may send decomposed text."""
+    register_issuer(session, ISSUER_ID, "测试", None, KEY.public_key, clock.now)
+    report = scan.add_report(
+        session, _result(CLAIMS), "other", "第一行\r\n第二行 e\u0301", " 某平台 ", clock.now
+    )
+    assert (report.details, report.place) == ("第一行\n第二行 \u00e9", "某平台")
 
 
 def test_report_needs_a_registered_issuer(session: Session, clock: Clock) -> None:
