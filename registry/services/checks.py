@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -123,6 +124,10 @@ def parse_queries(text_or_list: str | Sequence[object]) -> list[str]:
         query = " ".join(item.split())
         if not query:
             continue
+        # Lists pasted from documents often hold full-width forms ("ＣＱＣ－…"): read as ASCII.
+        folded = unicodedata.normalize("NFKC", query)
+        if folded.isascii():
+            query = folded
         if len(query) > MAX_QUERY_LENGTH or not query.isprintable():
             raise CheckRejected(
                 "InvalidQuery", f"a query is at most {MAX_QUERY_LENGTH} printable characters"

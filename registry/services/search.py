@@ -246,6 +246,11 @@ def search(session: Session, query: SearchQuery, today: dt.date) -> SearchResult
 
 def _plan(query: SearchQuery, today: dt.date) -> _Plan:
     text = query.text.strip()
+    # A number or USCC typed by an input method in full-width mode ("ＡＳＳ－０００３") is
+    # read as the ASCII it stands for; names are matched in NFKC anyway (normalise).
+    folded = unicodedata.normalize("NFKC", text)
+    if folded != text and folded.isascii():
+        text = folded
     if not text:
         raise SearchError("EmptyQuery", "type a certificate number, a USCC or part of a name")
     if len(text) > MAX_QUERY_LENGTH:

@@ -4,6 +4,7 @@ walked to the end against a brute-force search, and the index kept right by inge
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -31,6 +32,9 @@ OTHER_ISSUER = SECOND_ISSUER_ID
 
 #: Valid USCCs with correct check characters, from the sample generator.
 USCC = [o.uscc for o in organisations(8, seed=11)]
+
+#: ASCII letters, digits and "-" to their full-width forms, as an input method types them.
+_FULL = {c: c + 0xFEE0 for c in range(0x21, 0x7F)}
 
 
 def certificate(
@@ -244,7 +248,8 @@ def test_filters_apply_to_certificates(
 
 
 @pytest.mark.usefixtures("catalogue")
-@pytest.mark.parametrize("text", ["ASS-0003", "ass-0003", "  ASS-0003 "])
+# A Chinese input method in full-width mode types "ＡＳＳ－０００３".
+@pytest.mark.parametrize("text", ["ASS-0003", "ass-0003", "  ASS-0003 ", "ＡＳＳ－０００３"])
 def test_a_certificate_number_finds_its_certificate(session: Session, text: str) -> None:
     result = find(session, text)
     assert result.kind == "number"
@@ -279,7 +284,9 @@ def test_a_number_prefix_is_not_a_substring_search(session: Session) -> None:
 
 
 @pytest.mark.usefixtures("catalogue")
-@pytest.mark.parametrize("text", [USCC[1], USCC[1].lower()])
+@pytest.mark.parametrize(
+    "text", [USCC[1], USCC[1].lower(), unicodedata.normalize("NFKC", USCC[1]).translate(_FULL)]
+)
 def test_a_uscc_finds_its_organisation(session: Session, text: str) -> None:
     result = find(session, text)
     assert result.kind == "uscc"
@@ -627,7 +634,7 @@ def test_every_page_from_the_cards_is_the_page_from_the_certificates(
     monkeypatch.setattr(search_service, "SCAN_BUDGET", budget)
     monkeypatch.setattr(search_service, "SCAN_FIRST", first)
     pages = 0
-    for text in [*sample, "  科 ", "ＡＢＣ"]:
+    for text in [*sample, "  科 ", "ＡＢＣ科"]:  # full-width, not only ASCII: a name
         cursor = None
         for _ in range(200):
             expected = as_api(session, state, text, TODAY, limit=limit, cursor=cursor)

@@ -84,6 +84,17 @@ def test_the_receipt_verifies_offline_and_is_stored_verbatim(client: FlaskClient
         verify_receipt(tampered, key)
 
 
+@pytest.mark.usefixtures("history")
+def test_a_list_typed_in_full_width_is_read_as_ascii(client: FlaskClient) -> None:
+    """Bidder lists pasted from a document often hold full-width forms ("ＣＱＣ－…")."""
+    full = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
+    status, body = check(client, queries=[NUMBER.translate(full), USCC.translate(full)])
+    assert status == 201
+    results = body["receipt"]["results"]
+    assert [r["query"] for r in results] == [NUMBER, USCC]
+    assert [r["outcome"] for r in results] == ["found", "found"]
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
     [
