@@ -132,7 +132,8 @@ def scan_page(token: str) -> Response:
     session = db()
     result = scan.check(session, token, state.cache, now, today)
     reported = request.args.get("reported") == "1"
-    if not reported and _count(state, result, now, today):
+    # A HEAD (a link checker, a chat app's preview) is nobody looking at the label.
+    if not reported and request.method == "GET" and _count(state, result, now, today):
         state.counter.flush(session)
     return _verdict_page(result, now, reported=reported)
 

@@ -637,6 +637,16 @@ def test_issuer_fetches_its_reports(
     assert too_big.get_json()["error"]["code"] == "InvalidParameter"
 
 
+def test_a_head_request_is_not_a_scan(
+    client: FlaskClient, envelope: dict[str, Any], issuer_key: PrivateKey, clock: Clock
+) -> None:
+    """Link checkers and previews send HEAD; only a page someone sees counts."""
+    assert client.head(f"/v/{envelope['qr']}").status_code == 200
+    path = f"/api/v1/issuers/{ISSUER_ID}/scans?since=2026-03-01"
+    body = signed_get(client, path, issuer_key, int(clock.now.timestamp())).get_json()
+    assert body["scans"] == []
+
+
 def test_issuer_fetches_scan_counts(
     client: FlaskClient, envelope: dict[str, Any], issuer_key: PrivateKey, clock: Clock
 ) -> None:
