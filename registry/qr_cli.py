@@ -48,6 +48,7 @@ EXIT_GENUINE, EXIT_INVALID, EXIT_UNKNOWN_KEY = 0, 1, 2
     envvar="REGISTRY_PUBLIC_URL",
     default="https://registry.example.cn",
     show_default=True,
+    show_envvar=True,
     help="The registry's https origin printed in the codes.",
 )
 @click.option(
