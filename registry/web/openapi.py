@@ -644,7 +644,7 @@ PATHS: dict[str, Schema] = {
                     "name": "receipt_id",
                     "in": "path",
                     "required": True,
-                    "schema": {"type": "string", "pattern": r"^[A-Z2-7]{1,32}$"},
+                    "schema": {"type": "string", "pattern": r"^[A-Za-z2-7]{1,32}$"},
                 }
             ],
             "responses": {
