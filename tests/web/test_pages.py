@@ -252,6 +252,13 @@ def test_status_on_a_date_says_what_the_registry_knew_then(
     html = page(client, f"/c/{NUMBER}?at=2020-01-01")
     assert "2020-01-01 时该证书尚未颁发。" in html
 
+    # A day still to come: the record's answer for it, which a later version may change.
+    answer = page(client, f"/c/{NUMBER}?at=2026-12-01")
+    answer = answer[answer.index("at-answer") :]
+    assert "tag--suspended" in answer
+    assert "本站在当天已掌握这一状态。" not in answer
+    assert "该日期尚未到来" in answer
+
 
 @pytest.mark.parametrize("at", ["2025-13-01", "yesterday", "2025/06/30", "9999-12-31", "20250630"])
 def test_a_malformed_date_is_explained_on_the_page(

@@ -85,6 +85,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "在 {date} 当天，本站尚未收到该证书的任何记录。",
         "On {date} the registry had not yet received any record of this certificate.",
     ),
+    "cert.at_future": (
+        "该日期尚未到来：以上是按目前记录推算的状态，发证机构此后若暂停、撤销或换发证书，答复会随之改变。",
+        "That day is still to come: this is the status the current record gives for it, which "
+        "changes if the issuer later suspends, withdraws or renews the certificate.",
+    ),
     "cert.at_known_then": (
         "本站在当天已掌握这一状态。",
         "The registry knew this status on that day.",
