@@ -469,7 +469,9 @@ def url_in(language: str) -> str:
 def _remember(response: Response) -> Response:
     # Runs on every response, the JSON API's too: the WSGI environ answers the common cases
     # (no ?lang=, not a page) without building the request's argument and header maps.
-    if "lang=" in request.environ.get("QUERY_STRING", ""):
+    # Only a page remembers the choice: the JSON API has one language, and the cookie would
+    # make its shared-cacheable answers private.
+    if response.mimetype == "text/html" and "lang=" in request.environ.get("QUERY_STRING", ""):
         chosen = request.args.get("lang")
         if chosen in LANGUAGES and request.cookies.get(COOKIE) != chosen:
             response.set_cookie(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from jinja2 import TemplateSyntaxError
 from markupsafe import escape
 
@@ -272,3 +273,12 @@ def test_a_page_extends_and_imports_in_its_own_language(app: Flask, language: st
     for msgid in ("home.search_button", "base.footer_note", "home.title"):
         assert i18n.CATALOGUE[msgid][column] in html
         assert i18n.CATALOGUE[msgid][1 - column] not in html, (msgid, other)
+
+
+def test_the_json_api_ignores_lang_and_stays_publicly_cacheable(client: FlaskClient) -> None:
+    """?lang= chooses the pages' language; on the API it must not turn a shared-cacheable
+    answer into a private one by setting the cookie."""
+    response = client.get("/api/v1/schemes?lang=en")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert "private" not in response.headers.get("Cache-Control", "")
