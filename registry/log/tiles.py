@@ -150,7 +150,7 @@ def parse_tile_path(path: str) -> TileRef:
         raise ValueError(f"not a tile path: {path!r}")
     index = int(match["index"].replace("x", "").replace("/", ""))
     width = int(match["width"]) if match["width"] is not None else TILE_WIDTH
-    if match["width"] is not None and width >= TILE_WIDTH:
+    if match["width"] is not None and not 1 <= width < TILE_WIDTH:
         raise ValueError(f"partial tile width must be 1..255 in {path!r}")
     is_entries = match["entries"] is not None
     tile = TileRef(0 if is_entries else int(match["level"]), index, width, is_entries)

@@ -508,6 +508,8 @@ _CREATED = re.compile(r"[0-9]{1,12}", re.ASCII)
 #: A kid is a base64url JWK thumbprint; anything else (a NUL byte, which PostgreSQL's text
 #: refuses) names no key, without asking the database.
 _KID = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+#: A signature: base64url without padding (an Ed25519 signature is 86 characters).
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]{1,128}", re.ASCII)
 
 
 def _authenticate(issuer_id: str) -> None:
@@ -524,13 +526,21 @@ def _authenticate(issuer_id: str) -> None:
             "MissingSignature",
             f'send Authorization: {AUTH_SCHEME} kid="…", created="…", signature="…"',
         )
-    params = dict(_AUTH_PARAM.findall(rest))
-    if set(params) != {"kid", "created", "signature"} or not _CREATED.fullmatch(params["created"]):
+    pairs = _AUTH_PARAM.findall(rest)
+    params = dict(pairs)
+    if (
+        len(pairs) != 3  # each once: which of two kids would the signature be judged by?
+        or set(params) != {"kid", "created", "signature"}
+        or not _CREATED.fullmatch(params["created"])
+    ):
         raise _unauthorised(
-            "MalformedSignature", "the header needs kid, created (unix seconds) and signature"
+            "MalformedSignature",
+            "the header needs kid, created (unix seconds) and signature, each once",
         )
+    text = params["signature"]
     try:
-        text = params["signature"]
+        if not _BASE64URL.fullmatch(text):  # the decoder would skip other characters
+            raise ValueError(text)
         signature = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
         raise _unauthorised("MalformedSignature", "signature must be base64url") from None

@@ -212,3 +212,9 @@ def test_tile_data_and_parse_tile_refuse_mismatches() -> None:
         tile_data(TileRef(0, 0, is_entries=True), TREE.hashes)
     with pytest.raises(ValueError, match="8192 bytes"):
         parse_tile(bytes(31 * TILE_WIDTH))
+
+
+@pytest.mark.parametrize("path", ["tile/0/000.p/0", "tile/0/000.p/256"])
+def test_a_partial_width_out_of_range_says_the_range(path: str) -> None:
+    with pytest.raises(ValueError, match=r"partial tile width must be 1\.\.255"):
+        parse_tile_path(path)

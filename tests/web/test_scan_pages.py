@@ -695,6 +695,8 @@ def test_a_malformed_signature_header_is_401_not_500(
         ("other-issuers-key", "UnknownKey"),
         ("other-path-signed", "BadSignature"),
         ("garbage-signature", "BadSignature"),
+        ("not-base64url-signature", "MalformedSignature"),
+        ("kid-twice", "MalformedSignature"),
     ],
 )
 def test_reports_api_refuses_unsigned_and_badly_signed_requests(
@@ -735,6 +737,16 @@ def test_reports_api_refuses_unsigned_and_badly_signed_requests(
         response = signed_get(
             client, path, issuer_key, now, signed_path="/api/v1/issuers/CNCA-R-2003-002/reports"
         )
+    elif how == "not-base64url-signature":
+        response = client.get(
+            path,
+            headers={
+                "Authorization": f'Registry-Signature kid="{kid}", created="{now}", signature="!!"'
+            },
+        )
+    elif how == "kid-twice":
+        header = signed_get(client, path, issuer_key, now).request.headers["Authorization"]
+        response = client.get(path, headers={"Authorization": f'{header}, kid="other"'})
     else:
         response = client.get(
             path,
