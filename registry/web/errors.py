@@ -53,8 +53,9 @@ HTTP_CODES = {
 
 
 def wants_json() -> bool:
-    """API paths always get JSON; pages get HTML unless the client prefers JSON."""
-    if request.path.startswith(API_PREFIXES):
+    """API paths and JSON documents (``/c/<number>/proof.json``) always get JSON; pages get
+    HTML unless the client prefers JSON."""
+    if request.path.startswith(API_PREFIXES) or request.path.endswith(".json"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

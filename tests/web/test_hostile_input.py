@@ -69,3 +69,11 @@ def test_errors_of_the_public_api_are_readable_cross_origin(client: FlaskClient,
     assert response.status_code >= 400
     assert response.headers.get_all("Access-Control-Allow-Origin") == ["*"]
     assert "Retry-After" in response.headers["Access-Control-Expose-Headers"]
+
+
+def test_a_json_download_that_fails_says_why_in_json(client: FlaskClient) -> None:
+    """/c/<number>/proof.json is fetched by programs and saved as a file: its errors are JSON
+    whatever the client accepts, not an HTML page saved as proof.json."""
+    response = client.get("/c/NOPE-1/proof.json")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "CertificateNotFound"
