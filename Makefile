@@ -64,6 +64,7 @@ system-deps:
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing="$$missing nginx-light"; \
 	command -v go >/dev/null || missing="$$missing golang-go"; \
 	[ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/note ] || missing="$$missing golang-golang-x-mod-dev"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
