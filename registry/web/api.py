@@ -338,7 +338,8 @@ def get_history(number: str) -> Response:
 
 @bp.get("/organisations/<uscc>")
 def get_organisation(uscc: str) -> Response:
-    """An organisation by USCC with all its certificates."""
+    """An organisation by USCC (in either case) with all its certificates."""
+    uscc = uscc.upper()
     try:
         validate_uscc(uscc)
     except USCCInvalid as exc:

@@ -365,9 +365,13 @@ def certificate_fast_path(app: Flask) -> fastpath.Handler:
 
 
 @bp.get("/o/<uscc>")
-def organisation(uscc: str) -> str | tuple[str, int]:
+def organisation(uscc: str) -> ResponseReturnValue:
     """An organisation by USCC with all its certificates; 404 with the publishers if unknown,
-    or with the expected check character if the code itself is wrong."""
+    or with the expected check character if the code itself is wrong. A code typed in lower
+    case redirects to the page of the code (one URL per organisation)."""
+    if uscc != uscc.upper() and _is_uscc(uscc.upper()):
+        query = request.query_string.decode("latin-1")
+        return redirect(f"/o/{quote(uscc.upper(), safe='')}" + (f"?{query}" if query else ""), 301)
     try:
         validate_uscc(uscc)
     except USCCInvalid as exc:
@@ -378,6 +382,14 @@ def organisation(uscc: str) -> str | tuple[str, int]:
     if view is None:
         return not_found("organisation", uscc)
     return render_template("organisation.html", org=view, checked_at=now)
+
+
+def _is_uscc(text: str) -> bool:
+    try:
+        validate_uscc(text)
+    except USCCInvalid:
+        return False
+    return True
 
 
 def not_found(kind: str, wanted: str, uscc_problem: USCCInvalid | None = None) -> tuple[str, int]:

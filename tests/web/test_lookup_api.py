@@ -186,6 +186,10 @@ def test_organisation_view(client: FlaskClient, make_envelope: MakeEnvelope) -> 
         "CQC-ASS-2024-000123",
         "CQC-CS-2025-000001",
     ]
+    # A USCC typed in lower case is the same code (search takes it too).
+    lower = client.get("/api/v1/organisations/91330100ma2h3b4c5x").get_json()
+    assert lower["uscc"] == "91330100MA2H3B4C5X"
+    assert lower["certificates"] == body["certificates"]
 
 
 def test_organisation_with_a_wrong_check_character(client: FlaskClient) -> None:

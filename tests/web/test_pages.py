@@ -378,6 +378,15 @@ def test_unknown_or_invalid_uscc_is_404(
 # -- organisation ------------------------------------------------------------------------------
 
 
+def test_an_organisation_page_in_lower_case_redirects_to_the_code(
+    client: FlaskClient, make_envelope: MakeEnvelope
+) -> None:
+    push(client, make_envelope())
+    response = client.get("/o/91330100ma2h3b4c5x?lang=en")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/o/91330100MA2H3B4C5X?lang=en"
+
+
 def test_organisation_page_lists_its_certificates(
     client: FlaskClient, make_envelope: MakeEnvelope
 ) -> None:
