@@ -374,7 +374,8 @@ def _image(number: str, kind: str, label: bool) -> Response:
         answer = _render_image(number, kind, label, size, margin, version_number, issuer)
         answers.put(key, answer)
     if "HTTP_IF_NONE_MATCH" in request.environ and (
-        answer.etag in request.if_none_match or request.if_none_match.star_tag
+        # Weak comparison, as RFC 9110 (13.1.2) asks of If-None-Match: W/"x" matches "x".
+        request.if_none_match.contains_weak(answer.etag) or request.if_none_match.star_tag
     ):
         return Response(status=304, headers=answer.headers)
     return Response(answer.body, 200, headers=answer.headers)

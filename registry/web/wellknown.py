@@ -34,6 +34,6 @@ def jwks() -> Response:
         "Cache-Control": f"public, max-age={JWKS_MAX_AGE}",
         "Access-Control-Allow-Origin": "*",
     }
-    if etag in request.if_none_match:
+    if request.if_none_match.contains_weak(etag):  # weak comparison (RFC 9110, 13.1.2)
         return Response(status=304, headers=headers)
     return Response(body, 200, mimetype="application/jwk-set+json", headers=headers)

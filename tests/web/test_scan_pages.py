@@ -826,6 +826,9 @@ def test_image_caching(
     etag = current.headers["ETag"]
     again = client.get(f"/c/{NUMBER}/qr.svg", headers={"If-None-Match": etag})
     assert again.status_code == 304
+    # If-None-Match compares weakly (RFC 9110, 13.1.2): a cache may send the tag as W/"…".
+    weak = client.get(f"/c/{NUMBER}/qr.svg", headers={"If-None-Match": f"W/{etag}"})
+    assert weak.status_code == 304
     assert again.data == b""
     pinned = client.get(f"/c/{NUMBER}/qr.svg?v=1")
     assert pinned.headers["Cache-Control"] == "public, max-age=31536000, immutable"

@@ -65,6 +65,8 @@ def test_open_to_every_origin_and_cacheable(client: FlaskClient, signer: Signer)
     again = client.get("/.well-known/jwks.json", headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert again.data == b""
+    weak = client.get("/.well-known/jwks.json", headers={"If-None-Match": f"W/{etag}"})
+    assert weak.status_code == 304  # If-None-Match compares weakly (RFC 9110, 13.1.2)
 
 
 def test_etag_changes_when_a_key_does(
