@@ -21,7 +21,8 @@ from registry.domain.uscc import USCCInvalid, validate_uscc
 from registry.fastjson import dumps_bytes, loads
 from registry.services import lookup
 from registry.web import fastpath
-from registry.web.errors import CORS_READ_HEADERS, APIError
+from registry.web.cors import CORS_READ_HEADERS
+from registry.web.errors import APIError
 from registry.web.log import certificate_inclusion
 from registry.web.rendered import Rendered
 

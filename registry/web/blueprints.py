@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 from registry.web import (
     api,
     checks,
+    cors,
     errors,
     fastpath,
     i18n,
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
     """Attach blueprints, error handlers, the fast paths and the security headers (WSGI
     middleware)."""
     errors.init_app(app)
+    cors.init_app(app)
     i18n.init_app(app)
     app.register_blueprint(ingest.bp)
     app.register_blueprint(api.bp)

@@ -8,14 +8,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-#: Path prefixes whose clients are programs: errors there are always JSON.
-API_PREFIXES = ("/api/", "/log/", "/.well-known/")
-#: Their reads are open to every origin, refusals too: a browser client must be able to read
-#: why it was refused, and a 429's Retry-After. (Set, not added: views set them as well.)
-CORS_READ_HEADERS = (
-    ("Access-Control-Allow-Origin", "*"),
-    ("Access-Control-Expose-Headers", "ETag, Retry-After"),
-)
+from registry.web.cors import API_PREFIXES, CORS_READ_HEADERS
 
 
 class APIError(Exception):

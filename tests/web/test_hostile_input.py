@@ -77,3 +77,31 @@ def test_a_json_download_that_fails_says_why_in_json(client: FlaskClient) -> Non
     response = client.get("/c/NOPE-1/proof.json")
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "CertificateNotFound"
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "headers"),
+    [
+        ("/api/v1/checks", "POST", "content-type"),
+        ("/api/v1/certificates/X", "GET", "if-none-match"),
+        ("/api/v1/search", "GET", "if-none-match"),
+        ("/log/checkpoint", "GET", "if-none-match"),
+    ],
+)
+def test_a_cors_preflight_is_answered(
+    client: FlaskClient, path: str, method: str, headers: str
+) -> None:
+    """A browser asks before a cross-origin JSON POST (a bulk check) or a GET with a header a
+    script set (If-None-Match); without these answers it refuses to send the request."""
+    response = client.options(
+        path,
+        headers={
+            "Origin": "https://tender.example.org",
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": headers,
+        },
+    )
+    assert response.status_code in (200, 204)
+    assert response.headers.get_all("Access-Control-Allow-Origin") == ["*"]
+    assert method in response.headers["Access-Control-Allow-Methods"]
+    assert headers in response.headers["Access-Control-Allow-Headers"].lower()
