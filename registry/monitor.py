@@ -486,6 +486,15 @@ def _replay_key_event(
         if known_key is None or known_key.issuer != issuer:
             raise Alarm("MalformedEntry", f"entry {index}: compromise of unknown key {kid!r}")
         since = _event_time(index, event, "compromised_from")
+        if known_key.compromised_from is not None:
+            before = parse_rfc3339(known_key.compromised_from, "compromised_from")
+            if since > before:  # the registry itself refuses this (issuers.mark_compromised)
+                raise Alarm(
+                    "CompromiseWithdrawn",
+                    f"entry {index}: {issuer} key {kid} was compromised from "
+                    f"{known_key.compromised_from}, now only from {event.get('compromised_from')}:"
+                    " records signed in between would read as trusted again",
+                )
         known_key.status = "compromised"
         known_key.compromised_from = str(event.get("compromised_from"))
         known_key.compromise_in_force = since <= _event_time(index, event, "recorded_at")

@@ -20,6 +20,7 @@ from registry.cli import main
 from registry.client import Signer
 from registry.crypto.jcs import canonicalize, parse_json
 from registry.crypto.keys import PrivateKey
+from registry.domain.calendar import rfc3339
 from registry.services import transparency
 from registry.services.issuers import mark_compromised
 from registry.store.models import Checkpoint as CheckpointRow
@@ -255,6 +256,27 @@ def use_compromised_key(state: Registry, clock: Clock, last_seen: int) -> None:
     _log_record_of_compromised_key(state, clock)
 
 
+def withdraw_a_compromise(state: Registry, clock: Clock, last_seen: int) -> None:
+    """Log the key's compromise, then a second event that moves it a year later, which the
+    registry itself refuses: records signed in between would read as trusted again."""
+    since = clock.now - dt.timedelta(hours=1)
+    _compromise(state, clock, since)
+    later = {
+        "event": {
+            "type": "key-compromise",
+            "issuer": ISSUER_ID,
+            "kid": ISSUER_KEY.public_key.thumbprint,
+            "compromised_from": rfc3339(since + dt.timedelta(days=365)),
+            "recorded_at": rfc3339(clock.now),
+        }
+    }
+    with state.sessions() as session:
+        size = transparency.lock(session)
+        transparency.append(session, size, [("key", canonicalize(later))], clock.now)
+        session.commit()
+    _resign(state, clock)
+
+
 @pytest.mark.parametrize(
     ("tamper", "alarm"),
     [
@@ -266,6 +288,7 @@ def use_compromised_key(state: Registry, clock: Clock, last_seen: int) -> None:
         (forge_checkpoint, "BadCheckpointSignature"),
         (forge_record, "BadEntrySignature"),
         (use_compromised_key, "CompromisedKeyUsed"),
+        (withdraw_a_compromise, "CompromiseWithdrawn"),
     ],
 )
 def test_monitor_raises_the_alarm_on_tampering(

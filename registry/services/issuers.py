@@ -190,15 +190,23 @@ def mark_compromised(session: Session, kid: str, since: dt.datetime, now: dt.dat
     """Mark a key compromised from ``since`` (an operator action).
 
     Records signed with it and pushed from then on are rejected; records already stored are
-    flagged, and lookups warn about them.
+    flagged, and lookups warn about them. A compromise is only ever moved earlier: a later
+    ``since`` would make records signed in between trusted again.
 
     Raises:
-        KeyEventRejected: unknown key.
+        KeyEventRejected: unknown key, or the key is compromised since ``since`` or earlier
+            already.
     """
     log_size = transparency.lock(session)
     key = session.get(IssuerKey, kid)
     if key is None:
         raise KeyEventRejected(ProblemCode.UNKNOWN_KEY, f"no key {kid}")
+    if key.compromised_at is not None and since >= key.compromised_at:
+        raise KeyEventRejected(
+            ProblemCode.KEY_COMPROMISED,
+            f"key {kid} is marked compromised since {rfc3339(key.compromised_at)} already; "
+            "a compromise can only be moved earlier",
+        )
     key.status = COMPROMISED
     key.compromised_at = since
     session.execute(update(RecordVersion).where(RecordVersion.kid == kid).values(flagged=True))
