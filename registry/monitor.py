@@ -36,7 +36,7 @@ from registry.crypto.errors import VerificationError
 from registry.crypto.jcs import canonicalize, parse_json
 from registry.crypto.keys import PublicKey
 from registry.crypto.scantoken import ScanToken
-from registry.domain.calendar import parse_rfc3339
+from registry.domain.calendar import parse_rfc3339, rfc3339
 from registry.log import merkle
 from registry.log.checkpoint import Checkpoint, open_checkpoint
 from registry.log.note import NoteVerifier
@@ -537,6 +537,9 @@ class VerifiedVersion:
     version: int
     log_index: int
     record: dict[str, Any]
+    #: Set when its key was reported compromised after the version was signed: genuine, but
+    #: worth checking with the issuer (as ``registry verify`` says of such a scan token).
+    warning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -571,6 +574,11 @@ def verify_bundle(bundle: Mapping[str, Any], log_key: str | None = None) -> Veri
             for jwk in bundle["issuer_keys"]
             if jwk.get("issuer") == issuer
         }
+        compromised = {
+            jwk["kid"]: parse_rfc3339(jwk["compromised_from"], "compromised_from")
+            for jwk in bundle["issuer_keys"]
+            if jwk.get("issuer") == issuer and jwk.get("compromised_from") is not None
+        }
         for kid, key in keys.items():
             if key.thumbprint != kid:
                 raise VerificationError(f"issuer key {kid} is not its thumbprint", "BadBundle")
@@ -592,12 +600,26 @@ def verify_bundle(bundle: Mapping[str, Any], log_key: str | None = None) -> Veri
                     f"entry {index} is signed by a key not in the bundle", "BadBundle"
                 )
             verify_record(record, signature, signer)
-            ScanToken.from_text(envelope["qr"]).verify(signer)
+            claims = ScanToken.from_text(envelope["qr"]).verify(signer)
+            warning = None
+            since = compromised.get(signature.get("kid"))
+            if since is not None:
+                signed = dt.datetime.fromtimestamp(claims.issued_at, dt.UTC)
+                if signed >= since:
+                    raise VerificationError(
+                        f"entry {index} was signed at {rfc3339(signed)}, after its key was "
+                        f"reported compromised (from {rfc3339(since)})",
+                        "KeyCompromised",
+                    )
+                warning = (
+                    f"signed before its key was reported compromised from {rfc3339(since)}; "
+                    "check with the issuer"
+                )
             if (record.get("issuer"), record.get("certificate_number")) != (issuer, number) or (
                 record.get("version") != item["version"]
             ):
                 raise VerificationError(f"entry {index} is another certificate", "BadBundle")
-            versions.append(VerifiedVersion(int(item["version"]), index, record))
+            versions.append(VerifiedVersion(int(item["version"]), index, record, warning))
     except (KeyError, TypeError, AttributeError, ValueError, binascii.Error) as exc:
         if isinstance(exc, VerificationError):
             raise

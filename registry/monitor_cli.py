@@ -120,6 +120,8 @@ def verify_bundle_command(bundle_file: Path, log_key: str | None) -> None:
             f"  v{version.version} at index {version.log_index}: {version.record.get('status')}, "
             f"expires {version.record.get('expiry_date')}"
         )
+        if version.warning is not None:
+            click.echo(f"warning: v{version.version} {version.warning}", err=True)
     if log_key is None:
         click.echo(
             "note: checked against the log key inside the bundle; pass --log-key (from "

@@ -374,3 +374,31 @@ def test_verify_bundle_command(
     bad = runner.invoke(main, ["verify-bundle", str(bundle_file), "--log-key", key])
     assert bad.exit_code == 1
     assert bad.stderr.startswith("INVALID: ")
+
+
+def test_verify_bundle_heeds_a_compromised_key(
+    client: FlaskClient,
+    make_envelope: MakeEnvelope,
+    clock: Clock,
+    state: Registry,
+    tmp_path: Path,
+    runner: CliRunner,
+) -> None:
+    """As `registry verify` judges a scan token: signed (iat) after the compromise began is
+    invalid; before it, genuine with a warning to check with the issuer."""
+    push(client, clock, make_envelope())  # its tokens are issued at 2026-01-01T00:00:00Z
+    key = state.log_signer.verifier_key
+    bundle_file = tmp_path / "bundle.json"
+
+    def verify_after_compromise(since: dt.datetime) -> Result:
+        _compromise(state, clock, since)
+        bundle_file.write_bytes(client.get("/c/CQC-ASS-2024-000123/proof.json").data)
+        return runner.invoke(main, ["verify-bundle", str(bundle_file), "--log-key", key])
+
+    later = verify_after_compromise(dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
+    assert later.exit_code == 0, later.output
+    assert "compromised from 2026-02-01T00:00:00Z" in later.stderr
+    earlier = verify_after_compromise(dt.datetime(2025, 12, 1, tzinfo=dt.UTC))
+    assert earlier.exit_code == 1
+    assert earlier.stderr.startswith("INVALID: ")
+    assert "compromised" in earlier.stderr
