@@ -137,6 +137,10 @@ def init() -> None:
 # --- keys ----------------------------------------------------------------------------------
 
 
+#: A key file named on the command line: it must exist and be a file.
+_KEY_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
 @main.group("keys")
 def keys_group() -> None:
     """Generate, export and revoke keys."""
@@ -228,7 +232,7 @@ def _public_key_from_file(path: Path) -> PublicKey:
     "--key",
     "key_file",
     required=True,
-    type=click.Path(exists=True, path_type=Path),
+    type=_KEY_FILE,
     help="The issuer's public key: a JWK (.jwk.json) or a PEM public key.",
 )
 def issuers_add(issuer_id: str, name: str, name_en: str | None, key_file: Path) -> None:
@@ -248,7 +252,7 @@ def issuers_add(issuer_id: str, name: str, name_en: str | None, key_file: Path) 
 
 @issuers_group.command("add-key")
 @click.argument("issuer_id")
-@click.option("--key", "key_file", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--key", "key_file", required=True, type=_KEY_FILE)
 def issuers_add_key(issuer_id: str, key_file: Path) -> None:
     """Register a further public key for ISSUER_ID."""
     from registry.services.issuers import KeyEventRejected, add_key
@@ -280,7 +284,7 @@ def issuers_list() -> None:
 
 @main.command("sign")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--key", "key_file", required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--key", "key_file", required=True, type=_KEY_FILE)
 @click.option("--passphrase-env", help="Variable holding the key's passphrase.")
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Default: stdout.")
 def sign(source: Path, key_file: Path, passphrase_env: str | None, out: Path | None) -> None:

@@ -21,7 +21,8 @@ from registry.crypto.jwks import jwk_for
 from registry.crypto.keys import PublicKey
 from registry.domain.calendar import parse_rfc3339, rfc3339
 from registry.domain.problems import ProblemCode
-from registry.domain.record import ISSUER_ID_MAX
+from registry.domain.record import ISSUER_ID_MAX, NAME_MAX
+from registry.domain.text import text_problem
 from registry.services import transparency
 from registry.store.models import Issuer, IssuerKey, RecordVersion
 
@@ -61,6 +62,20 @@ class KeyEvent:
     log_index: int
 
 
+def _check_name(name: str, field: str) -> None:
+    """An issuer's name: not blank, at most NAME_MAX characters, one line in NFC without
+    control or bidi characters (:func:`registry.domain.text.text_problem`)."""
+    if not name.strip():
+        raise KeyEventRejected(ProblemCode.INVALID_FIELD, f"{field} must not be empty")
+    if len(name) > NAME_MAX:
+        raise KeyEventRejected(
+            ProblemCode.INVALID_FIELD, f"{field} must be at most {NAME_MAX} characters"
+        )
+    problem = text_problem(name, field)
+    if problem is not None:
+        raise KeyEventRejected(problem.code, problem.message)
+
+
 def register_issuer(
     session: Session,
     issuer_id: str,
@@ -73,13 +88,18 @@ def register_issuer(
     """Register a new issuer with its first key (an operator action).
 
     Raises:
-        KeyEventRejected: the id is malformed, or the issuer or key exists already.
+        KeyEventRejected: the id or a name is malformed (names follow the records' text
+            rules: they are logged for good and shown with every certificate), or the issuer
+            or key exists already.
     """
     if not issuer_id or len(issuer_id) > ISSUER_ID_MAX or not set(issuer_id) <= ISSUER_ID_CHARS:
         raise KeyEventRejected(
             ProblemCode.INVALID_FIELD,
             f"issuer id must be 1-{ISSUER_ID_MAX} characters of A-Z, 0-9 and '-'",
         )
+    _check_name(name, "name")
+    if name_en is not None:
+        _check_name(name_en, "name_en")
     log_size = transparency.lock(session)
     if session.get(Issuer, issuer_id) is not None:
         raise KeyEventRejected("IssuerExists", f"issuer {issuer_id} is registered already")

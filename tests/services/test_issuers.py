@@ -46,3 +46,23 @@ def test_a_later_compromise_does_not_take_back_an_earlier_one(
     registered.commit()
     assert registered.get(IssuerKey, KID).compromised_at == earlier
     assert entries(registered) == logged + 1
+
+
+@pytest.mark.parametrize(
+    ("name", "name_en"),
+    [
+        ("", None),
+        ("   ", None),
+        ("某认证\u202e中心", None),  # a bidi override reorders what every reader sees
+        ("某认证\x07中心", None),
+        ("某" * 201, None),
+        ("某认证中心", "Cert\ncentre"),
+        ("某认证中心", "e\u0301"),  # not NFC: the same name would have two spellings
+    ],
+)
+def test_an_issuer_name_follows_the_records_text_rules(
+    session: Session, clock: Clock, name: str, name_en: str | None
+) -> None:
+    """An issuer's names go into the append-only log for good, and every lookup shows them."""
+    with pytest.raises(KeyEventRejected, match="name"):
+        register_issuer(session, ISSUER_ID, name, name_en, KEY.public_key, clock.now)
