@@ -137,6 +137,8 @@ def init() -> None:
 # --- keys ----------------------------------------------------------------------------------
 
 
+#: A TCP port to listen on.
+_PORT = click.IntRange(1, 65535)
 #: A key file named on the command line: it must exist and be a file.
 _KEY_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -317,8 +319,8 @@ def sign(source: Path, key_file: Path, passphrase_env: str | None, out: Path | N
 @main.command("push")
 @click.argument("registry_url")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--batch-size", default=500, show_default=True)
-@click.option("--retries", default=5, show_default=True)
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(min=1))
+@click.option("--retries", default=5, show_default=True, type=click.IntRange(min=0))
 def push(registry_url: str, source: Path, batch_size: int, retries: int) -> None:
     """Push signed envelopes (from `registry sign`) to REGISTRY_URL. Safe to re-run."""
     from registry.client import PushError, RegistryClient
@@ -394,7 +396,7 @@ def reports(
 
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
+@click.option("--port", default=5000, show_default=True, type=_PORT)
 def serve(host: str, port: int) -> None:
     """Serve an existing database with the development server (production: gunicorn)."""
     try:
@@ -406,8 +408,14 @@ def serve(host: str, port: int) -> None:
 
 @main.command("demo")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
-@click.option("--count", default=400, show_default=True, help="How many certificate records.")
+@click.option("--port", default=5000, show_default=True, type=_PORT)
+@click.option(
+    "--count",
+    default=400,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many certificate records.",
+)
 @click.option("--no-serve", is_flag=True, help="Load the demo data and exit.")
 def demo(host: str, port: int, count: int, no_serve: bool) -> None:
     """Create a demo database with realistic certificates, pushed through the API, and serve it."""

@@ -333,3 +333,24 @@ def test_search_reindex_and_refresh_render_the_search_cards(
     [card] = cards
     assert json.loads(card)["certificates"][0]["certificate_number"] == "CQC-ASS-2024-000123"
     assert "CQC-ASS-2024-000123" in run(runner, env, "search", "query", "CQC-ASS")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["push", "http://127.0.0.1:9", "{source}", "--batch-size", "0"],
+        ["push", "http://127.0.0.1:9", "{source}", "--batch-size", "-1"],  # pushed nothing, exit 0
+        ["push", "http://127.0.0.1:9", "{source}", "--retries", "-1"],
+        ["serve", "--port", "99999"],  # werkzeug would listen on 99999 mod 65536
+        ["demo", "--count", "-1", "--no-serve"],  # failed half-way, after writing keys
+    ],
+)
+def test_numeric_options_out_of_range_are_usage_errors(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path, args: list[str]
+) -> None:
+    source = tmp_path / "envelopes.json"
+    source.write_text("[]")
+    result = runner.invoke(main, [a.format(source=source) for a in args], env=env)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value" in result.output
+    assert not (tmp_path / "keys" / "log.pem").exists()
