@@ -6,7 +6,6 @@ engine themselves; only ``serve`` and ``demo`` create the Flask app.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import os
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from registry import monitor_cli, qr_cli, search_cli
 from registry.app import LOG_KEY_FILE, create_app, utc_now
+from registry.cli_input import csv_records, json_items
 from registry.crypto.jcs import parse_json
 from registry.crypto.jwks import jwk_for
 from registry.crypto.keys import PrivateKey, PublicKey
@@ -291,16 +291,13 @@ def issuers_list() -> None:
 @click.option("--out", "out", type=click.Path(path_type=Path), help="Default: stdout.")
 def sign(source: Path, key_file: Path, passphrase_env: str | None, out: Path | None) -> None:
     """Sign certificates (a JSON array of records, or CSV) into envelopes (a JSON array)."""
-    from registry.client import Signer, records_from_csv
+    from registry.client import Signer
     from registry.domain.problems import RecordInvalid
 
     signer = Signer(load_private_key(key_file, passphrase_env))
-    if source.suffix.lower() == ".csv":
-        with source.open(newline="", encoding="utf-8-sig") as handle:
-            records: list[Any] = list(records_from_csv(csv.DictReader(handle)))
-    else:
-        loaded = parse_json(source.read_bytes())
-        records = loaded if isinstance(loaded, list) else [loaded]
+    records: list[Any] = (
+        csv_records(source) if source.suffix.lower() == ".csv" else json_items(source)
+    )
     envelopes = []
     for position, record in enumerate(records):
         try:
@@ -325,8 +322,7 @@ def push(registry_url: str, source: Path, batch_size: int, retries: int) -> None
     """Push signed envelopes (from `registry sign`) to REGISTRY_URL. Safe to re-run."""
     from registry.client import PushError, RegistryClient
 
-    loaded = parse_json(source.read_bytes())
-    envelopes: list[Any] = loaded if isinstance(loaded, list) else [loaded]
+    envelopes = json_items(source)
     client = RegistryClient(registry_url, retries=retries)
     totals = {"accepted": 0, "duplicate": 0, "rejected": 0}
     try:

@@ -21,15 +21,17 @@ from pathlib import Path
 
 import click
 
+from registry.cli_input import json_items
 from registry.crypto.errors import VerificationError
 from registry.crypto.jcs import parse_json
 from registry.crypto.jwks import parse_jwks
 from registry.crypto.scantoken import ScanToken, scan_url, token_text_from_url
+from registry.domain.problems import RecordInvalid
 from registry.domain.record import Record
 from registry.services import labels
 from registry.services.issuers import KeyEventRejected, parse_iso
 from registry.services.scan import ScanKey, verify_token
-from registry.settings import MAX_PUBLIC_URL_LENGTH
+from registry.settings import public_url_problem
 
 EXIT_GENUINE, EXIT_INVALID, EXIT_UNKNOWN_KEY = 0, 1, 2
 
@@ -91,21 +93,18 @@ def qr_command(
 
     Files are named NUMBER-vVERSION.qr.svg, .qr.png, .label.svg and .label.png.
     """
+    problem = public_url_problem(public_url)
+    if problem is not None:
+        raise click.ClickException(f"--public-url {public_url!r} {problem}")
     public_url = public_url.rstrip("/")
-    if len(public_url) > MAX_PUBLIC_URL_LENGTH:
-        raise click.ClickException(
-            f"--public-url is longer than {MAX_PUBLIC_URL_LENGTH} characters: its codes would "
-            "not fit QR version 10-M"
-        )
-    loaded = parse_json(source.read_bytes())
-    envelopes = loaded if isinstance(loaded, list) else [loaded]
+    envelopes = json_items(source)
     out.mkdir(parents=True, exist_ok=True)
     written = 0
     for position, envelope in enumerate(envelopes):
         try:
             record = Record.from_json(envelope["record"])
             url = scan_url(public_url, ScanToken.from_text(envelope["qr"]))
-        except (KeyError, TypeError, ValueError, VerificationError) as exc:
+        except (KeyError, TypeError, ValueError, VerificationError, RecordInvalid) as exc:
             raise click.ClickException(f"item {position}: not a signed envelope ({exc})") from exc
         caption = labels.Caption(record.certificate_number, record.tier, record.tier_def.code)
         stem = f"{record.certificate_number}-v{record.version}"

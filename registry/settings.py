@@ -21,6 +21,20 @@ from sqlalchemy.exc import ArgumentError
 MAX_PUBLIC_URL_LENGTH = 28
 
 
+def public_url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` as the origin printed in QR codes, or None: it must be an
+    http(s) origin (no path) of at most MAX_PUBLIC_URL_LENGTH characters."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.path not in ("", "/"):
+        return "must be an origin like https://host"
+    if len(url.rstrip("/")) > MAX_PUBLIC_URL_LENGTH:
+        return (
+            f"is longer than {MAX_PUBLIC_URL_LENGTH} characters, so its QR codes would not fit "
+            "version 10-M"
+        )
+    return None
+
+
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the environment variable."""
 
@@ -124,16 +138,9 @@ class Settings:
         Raises:
             SettingsError: naming the setting and what is wrong with it.
         """
-        parts = urlsplit(self.public_url)
-        if parts.scheme not in ("https", "http") or not parts.netloc or parts.path not in ("", "/"):
-            raise SettingsError(
-                f"REGISTRY_PUBLIC_URL={self.public_url!r} must be an origin like https://host"
-            )
-        if len(self.public_url.rstrip("/")) > MAX_PUBLIC_URL_LENGTH:
-            raise SettingsError(
-                f"REGISTRY_PUBLIC_URL is longer than {MAX_PUBLIC_URL_LENGTH} characters, "
-                "so its QR codes would not fit version 10-M"
-            )
+        problem = public_url_problem(self.public_url)
+        if problem is not None:
+            raise SettingsError(f"REGISTRY_PUBLIC_URL={self.public_url!r} {problem}")
         self._check_database_url()
         if self.max_body_bytes < 1:
             raise SettingsError("REGISTRY_MAX_BODY_BYTES must be positive")

@@ -354,3 +354,87 @@ def test_numeric_options_out_of_range_are_usage_errors(
     assert result.exit_code == 2, result.output
     assert "Invalid value" in result.output
     assert not (tmp_path / "keys" / "log.pem").exists()
+
+
+CSV_HEADER = (
+    "certificate_number,issuer,version,organisation_name,uscc,scheme,tier,score,score_scale,"
+    "scope,original_issue_date,issue_date,expiry_date,status\n"
+)
+CSV_ROW = (
+    "CQC-CS-2025-000001,CNCA-R-2002-001,1,杭州海川电器有限公司,91330100MA2H3B4C5X,"
+    "customer-satisfaction,八星级,870,1000,家用电器的销售服务,2025-01-10,2025-01-10,2028-01-09,"
+    "valid\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        (
+            "missing.csv",
+            CSV_HEADER.replace("organisation_name,", "") + CSV_ROW,
+            "organisation_name",
+        ),
+        ("score.csv", CSV_HEADER + CSV_ROW.replace(",870,", ",eighty,"), "row 2"),
+        ("scheme.csv", CSV_HEADER + CSV_ROW.replace("customer-satisfaction", "nope"), "row 2"),
+        ("gbk.csv", (CSV_HEADER + CSV_ROW).encode("gbk"), "UTF-8"),
+        ("truncated.json", '[{"record": ', "JSON"),
+        ("empty.json", "", "JSON"),
+    ],
+)
+def test_sign_refuses_malformed_input_with_a_message(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path, name: str, content: Any, says: str
+) -> None:
+    run(runner, env, "keys", "generate", "issuer")
+    source = tmp_path / name
+    if isinstance(content, bytes):
+        source.write_bytes(content)
+    else:
+        source.write_text(content, encoding="utf-8")
+    key = str(tmp_path / "keys" / "issuer.pem")
+    result = runner.invoke(main, ["sign", str(source), "--key", key], env=env)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Error:" in result.output
+    assert says in result.output
+
+
+def test_sign_reads_json_with_a_byte_order_mark(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path
+) -> None:
+    run(runner, env, "keys", "generate", "issuer")
+    source = tmp_path / "bom.json"
+    source.write_bytes(b"\xef\xbb\xbf[]")
+    key = str(tmp_path / "keys" / "issuer.pem")
+    assert run(runner, env, "sign", str(source), "--key", key).strip() == "[]"
+
+
+@pytest.mark.parametrize("command", ["push", "qr"])
+def test_push_and_qr_refuse_malformed_json_with_a_message(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path, command: str
+) -> None:
+    source = tmp_path / "truncated.json"
+    source.write_text('[{"record": ')
+    args = (
+        ["push", "http://127.0.0.1:9", str(source)]
+        if command == "push"
+        else ["qr", str(source), "--out", str(tmp_path / "out")]
+    )
+    result = runner.invoke(main, args, env=env)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Error:" in result.output
+    assert "JSON" in result.output
+
+
+@pytest.mark.parametrize("url", ["ftp://x", "not a url", "", "https://x/path"])
+def test_qr_refuses_a_public_url_that_is_not_an_origin(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path, url: str
+) -> None:
+    source = tmp_path / "none.json"
+    source.write_text("[]")
+    result = runner.invoke(
+        main, ["qr", str(source), "--out", str(tmp_path / "out"), "--public-url", url], env=env
+    )
+    assert result.exit_code != 0
+    assert "origin" in result.output
