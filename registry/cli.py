@@ -329,16 +329,22 @@ def push(registry_url: str, source: Path, batch_size: int, retries: int) -> None
         for offset, report in zip(
             range(0, len(envelopes), batch_size), client.push(envelopes, batch_size), strict=False
         ):
-            for name in totals:
-                totals[name] += int(report.get(name, 0))
-            for item in report.get("results", []):
-                if item.get("outcome") == "rejected":
-                    errors = "; ".join(
-                        f"{e['code']}: {e['message']}" for e in item.get("errors", [])
-                    )
-                    click.echo(f"item {offset + item['position']} rejected: {errors}", err=True)
+            try:
+                for name in totals:
+                    totals[name] += int(report.get(name, 0))
+                for item in report.get("results", []):
+                    if item.get("outcome") == "rejected":
+                        errors = "; ".join(
+                            f"{e['code']}: {e['message']}" for e in item.get("errors", [])
+                        )
+                        click.echo(f"item {offset + item['position']} rejected: {errors}", err=True)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise click.ClickException(
+                    f"items {offset}-{offset + batch_size - 1}: the answer is not a push report "
+                    f"({exc!r}); pushed so far: {json.dumps(totals)}"
+                ) from exc
     except PushError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(f"{exc}; pushed so far: {json.dumps(totals)}") from exc
     click.echo(json.dumps(totals))
     if totals["rejected"]:
         sys.exit(1)
@@ -385,6 +391,8 @@ def reports(
             click.echo(json.dumps(row, ensure_ascii=False))
     except RequestFailed as exc:
         raise click.ClickException(str(exc)) from exc
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise click.ClickException(f"the answer is not the registry's reports ({exc!r})") from exc
 
 
 # --- serving -------------------------------------------------------------------------------

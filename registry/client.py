@@ -91,6 +91,34 @@ class Signer:
         return {"statement": statement, "signature": sign_json(statement, self.key)}
 
 
+def _segment(text: str) -> str:
+    """``text`` as one path segment ("../x" or "a?b" must not reach another path)."""
+    return urllib.parse.quote(text, safe="")
+
+
+def _excerpt(payload: bytes, limit: int = 300) -> str:
+    """The start of an answer's body, for a message (an HTML error page can be long)."""
+    text = " ".join(payload.decode(errors="replace").split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _json_object(url: str, status: int, payload: bytes) -> dict[str, Any]:
+    """The registry's answer, a JSON object.
+
+    Raises:
+        RequestFailed: it is something else (a proxy's or captive portal's HTML page, say).
+    """
+    try:
+        answer = json.loads(payload)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise RequestFailed(
+            f"{url}: HTTP {status}, but the answer is not the registry's JSON: {_excerpt(payload)}"
+        )
+    return answer
+
+
 class RequestFailed(Exception):
     """A request to the registry failed for good (a 4xx other than 429, or retries
     exhausted)."""
@@ -158,7 +186,7 @@ class RegistryClient:
         """
         query: dict[str, str] = {"since": rfc3339(since)} if since is not None else {}
         while True:
-            page = self.signed_get(f"/api/v1/issuers/{issuer_id}/reports", query, key)
+            page = self.signed_get(f"/api/v1/issuers/{_segment(issuer_id)}/reports", query, key)
             yield from page["reports"]
             if not page["more"]:
                 return
@@ -170,7 +198,7 @@ class RegistryClient:
         """Scan counts of ``issuer_id``'s certificates per day from ``since`` (the registry's
         default: the last 30 days)."""
         query = {"since": since.isoformat()} if since is not None else {}
-        page = self.signed_get(f"/api/v1/issuers/{issuer_id}/scans", query, key)
+        page = self.signed_get(f"/api/v1/issuers/{_segment(issuer_id)}/scans", query, key)
         found: list[dict[str, Any]] = page["scans"]
         return found
 
@@ -200,17 +228,13 @@ class RegistryClient:
             )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                    answer: dict[str, Any] = json.loads(response.read())
-                    return answer
+                    return _json_object(url, response.status, response.read())
             except urllib.error.HTTPError as exc:
                 payload = exc.read()
                 if exc.code == 422 and push:
-                    answer = json.loads(payload)
-                    return answer
+                    return _json_object(url, exc.code, payload)
                 if exc.code != 429 and exc.code < 500:
-                    raise RequestFailed(
-                        f"{url}: HTTP {exc.code}: {payload.decode(errors='replace')}"
-                    ) from exc
+                    raise RequestFailed(f"{url}: HTTP {exc.code}: {_excerpt(payload)}") from exc
                 reason = f"HTTP {exc.code}"
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 reason = str(exc)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import signal
 import stat
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -438,3 +440,83 @@ def test_qr_refuses_a_public_url_that_is_not_an_origin(
     )
     assert result.exit_code != 0
     assert "origin" in result.output
+
+
+class _Answer(http.server.BaseHTTPRequestHandler):
+    """Answers every request with the server's ``answer``: (status, content type, body)."""
+
+    def _reply(self) -> None:
+        status, kind, body = self.server.answer  # type: ignore[attr-defined]
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _reply
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def odd_server() -> Iterator[http.server.ThreadingHTTPServer]:
+    """A real HTTP server that answers whatever the test sets, as a proxy or portal might."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (200, "text/html", b"<html><body>Welcome to the hotel Wi-Fi</body></html>"),
+        (422, "text/html", b"<html>Unprocessable</html>"),
+        (200, "application/json", b"[1, 2]"),
+        (200, "application/json", b'{"accepted": "x"}'),
+    ],
+)
+def test_push_says_when_the_answer_is_not_the_registrys(
+    runner: CliRunner,
+    env: dict[str, str],
+    tmp_path: Path,
+    odd_server: http.server.ThreadingHTTPServer,
+    answer: tuple[int, str, bytes],
+) -> None:
+    odd_server.answer = answer  # type: ignore[attr-defined]
+    source = tmp_path / "envelopes.json"
+    source.write_text('[{"record": {}, "signature": {}, "qr": ""}]')
+    url = f"http://127.0.0.1:{odd_server.server_address[1]}"
+    result = runner.invoke(main, ["push", url, str(source), "--retries", "0"], env=env)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Error:" in result.output
+
+
+@pytest.mark.parametrize(
+    ("issuer", "answer"),
+    [
+        ("华信", (401, "application/json", b'{"error": {"code": "UnknownKey", "message": "x"}}')),
+        ("CNCA-R-2002-001", (200, "text/html", b"<html>portal</html>")),
+        ("CNCA-R-2002-001", (200, "application/json", b"[1]")),
+    ],
+)
+def test_reports_says_when_it_cannot_read_the_answer(
+    runner: CliRunner,
+    env: dict[str, str],
+    tmp_path: Path,
+    odd_server: http.server.ThreadingHTTPServer,
+    issuer: str,
+    answer: tuple[int, str, bytes],
+) -> None:
+    odd_server.answer = answer  # type: ignore[attr-defined]
+    run(runner, env, "keys", "generate", "issuer")
+    url = f"http://127.0.0.1:{odd_server.server_address[1]}"
+    key = str(tmp_path / "keys" / "issuer.pem")
+    result = runner.invoke(main, ["reports", url, "--issuer", issuer, "--key", key], env=env)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Error:" in result.output
