@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Iterable, Iterator
@@ -77,6 +78,10 @@ def _passphrase(env_var: str | None) -> bytes | None:
     value = os.environ.get(env_var)
     if value is None:
         raise click.ClickException(f"environment variable {env_var} is not set")
+    if not value:
+        raise click.ClickException(
+            f"environment variable {env_var} is empty: an empty passphrase protects nothing"
+        )
     return value.encode()
 
 
@@ -86,6 +91,14 @@ def write_private_key(path: Path, key: PrivateKey, passphrase: bytes | None) -> 
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(key.to_pem(passphrase))
+
+
+def _write_out(out: Path, text: str) -> None:
+    """Write ``text`` to the file ``--out`` names, or say why it cannot be."""
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"--out {out}: {exc.strerror}") from exc
 
 
 def load_private_key(path: Path, passphrase_env: str | None) -> PrivateKey:
@@ -137,6 +150,8 @@ def init() -> None:
 # --- keys ----------------------------------------------------------------------------------
 
 
+#: A key's NAME: a plain file name in the keys folder, never a path.
+_KEY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 #: A TCP port to listen on.
 _PORT = click.IntRange(1, 65535)
 #: A key file named on the command line: it must exist and be a file.
@@ -159,13 +174,28 @@ def keys_generate(name: str | None, log_key: bool, passphrase_env: str | None) -
         name = LOG_KEY_FILE.removesuffix(".pem")
     if not name:
         raise click.UsageError("give a NAME or --log")
+    if not _KEY_NAME.fullmatch(name):
+        raise click.BadParameter(
+            "a file name in the keys folder: letters, digits, '.', '_' and '-', not starting "
+            "with '.' or '-'",
+            param_hint="NAME",
+        )
     pem = settings.keys_path / f"{name}.pem"
+    public = settings.keys_path / f"{name}.jwk.json"
     if pem.exists():
         raise click.ClickException(f"{pem} exists; refusing to overwrite a key")
+    passphrase = _passphrase(passphrase_env)
     key = PrivateKey.generate()
-    write_private_key(pem, key, _passphrase(passphrase_env))
     jwk = jwk_for(key.public_key)
-    (settings.keys_path / f"{name}.jwk.json").write_text(json.dumps(jwk, indent=2) + "\n")
+    try:
+        write_private_key(pem, key, passphrase)
+        try:
+            public.write_text(json.dumps(jwk, indent=2) + "\n")
+        except OSError:
+            pem.unlink()  # both files or neither: a private key without its public half
+            raise
+    except OSError as exc:
+        raise click.ClickException(f"{exc.filename}: {exc.strerror}") from exc
     click.echo(f"{pem}\nkid {key.public_key.thumbprint}")
 
 
@@ -181,7 +211,7 @@ def keys_export(out: Path | None) -> None:
         document = {"keys": [jwk(k, now) for k in keys_of(session)]}
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     if out:
-        out.write_text(text)
+        _write_out(out, text)
     else:
         click.echo(text, nl=False)
 
@@ -308,7 +338,7 @@ def sign(source: Path, key_file: Path, passphrase_env: str | None, out: Path | N
             raise click.ClickException(f"item {position}: malformed input ({exc})") from exc
     text = json.dumps(envelopes, ensure_ascii=False, indent=1) + "\n"
     if out:
-        out.write_text(text, encoding="utf-8")
+        _write_out(out, text)
     else:
         click.echo(text, nl=False)
 

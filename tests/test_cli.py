@@ -520,3 +520,39 @@ def test_reports_says_when_it_cannot_read_the_answer(
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Error:" in result.output
+
+
+@pytest.mark.parametrize("name", ["../escape", "/srv/elsewhere/key", ".", "dir/", "a b", ""])
+def test_keys_generate_takes_a_plain_name_only(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path, name: str
+) -> None:
+    """A NAME is a file name in the keys folder: it must not write a key anywhere else."""
+    result = runner.invoke(main, ["keys", "generate", name], env=env)
+    assert result.exit_code == 2, result.output
+    assert not (tmp_path / "escape.pem").exists()
+    assert not list(tmp_path.glob("**/*.pem"))
+
+
+def test_keys_generate_refuses_an_empty_passphrase_before_writing(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        main, ["keys", "generate", "issuer", "--passphrase-env", "PP"], env={**env, "PP": ""}
+    )
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "empty" in result.output
+    assert not list(tmp_path.glob("**/*.pem"))
+
+
+def test_sign_out_to_a_folder_is_an_error_not_a_traceback(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path
+) -> None:
+    run(runner, env, "keys", "generate", "issuer")
+    source = tmp_path / "none.json"
+    source.write_text("[]")
+    key = str(tmp_path / "keys" / "issuer.pem")
+    result = runner.invoke(main, ["sign", str(source), "--key", key, "--out", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Error:" in result.output
