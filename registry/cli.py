@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from alembic.util.exc import CommandError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from registry import monitor_cli, qr_cli, search_cli
 from registry.app import LOG_KEY_FILE, create_app, utc_now
-from registry.cli_input import csv_records, json_items
+from registry.cli_input import csv_records, json_items, ready_engine
 from registry.crypto.jcs import parse_json
 from registry.crypto.jwks import jwk_for
 from registry.crypto.keys import PrivateKey, PublicKey
@@ -44,13 +46,10 @@ def _settings() -> Settings:
 
 @contextmanager
 def _session(settings: Settings) -> Iterator[Session]:
-    """A session on a private engine, disposed afterwards (a CLI run holds no pool)."""
-    engine = make_engine(settings.database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
+    """A session on a private engine, disposed afterwards (a CLI run holds no pool); the
+    database must exist and be migrated (:func:`registry.cli_input.ready_engine`)."""
+    with ready_engine(settings.database_url) as engine, make_sessionmaker(engine)() as session:
+        yield session
 
 
 #: Free pages above this share of a SQLite file after an upgrade earn a hint to VACUUM.
@@ -62,6 +61,10 @@ def _upgrade(settings: Settings) -> None:
     try:
         schema.upgrade(engine)
         space = schema.free_space(engine)
+    except DBAPIError as exc:  # not a database, or tables that are not the registry's
+        raise click.ClickException(f"cannot migrate the database: {exc.orig}") from exc
+    except CommandError as exc:  # a revision this registry does not know
+        raise click.ClickException(f"cannot migrate the database: {exc}") from exc
     finally:
         engine.dispose()
     if space is not None and space[0] > VACUUM_HINT_SHARE * space[1]:

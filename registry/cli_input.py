@@ -1,14 +1,17 @@
-"""Reading the files the ``registry`` command is given: a JSON array (records or envelopes)
-or a CSV of records, with a clear error (click's ``Error: …``, exit 1) instead of a traceback
-for a file that is not one."""
+"""Reading the files the ``registry`` command is given (a JSON array of records or envelopes,
+or a CSV of records) and opening the database it works on, with a clear error (click's
+``Error: …``, exit 1) instead of a traceback when either is not what it should be."""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy import Engine
 
 from registry.crypto.jcs import parse_json
 
@@ -62,3 +65,25 @@ def csv_records(source: Path) -> list[dict[str, object]]:
             "UTF-8 (in Excel: 'CSV UTF-8')"
         ) from exc
     return records
+
+
+@contextmanager
+def ready_engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the registry's database, migrated to the newest revision, disposed
+    afterwards (a command holds no pool).
+
+    Raises:
+        click.ClickException: there is no database (a SQLite file is not created), it cannot be
+            read, or it is not migrated (naming `registry init` or `registry db upgrade`).
+    """
+    from registry.store import schema
+    from registry.store.db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        problem = schema.readiness_problem(engine)
+        if problem is not None:
+            raise click.ClickException(problem)
+        yield engine
+    finally:
+        engine.dispose()

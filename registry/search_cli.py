@@ -20,11 +20,12 @@ from typing import TypeVar
 import click
 from sqlalchemy.orm import Session
 
+from registry.cli_input import ready_engine
 from registry.domain.calendar import china_today
 from registry.services import search_cards, search_index
 from registry.services.search import SearchError, SearchQuery, search
 from registry.settings import Settings, SettingsError
-from registry.store.db import make_engine, make_sessionmaker
+from registry.store.db import make_sessionmaker
 
 _T = TypeVar("_T")
 
@@ -44,15 +45,12 @@ def search_group() -> None:
 def _in_one_transaction(work: Callable[[Session, dt.date], _T]) -> tuple[_T, float]:
     """``work(session, today)`` in one committed transaction on the configured database,
     with today's date in China; its result and the seconds it took."""
-    engine = make_engine(_settings().database_url)
-    try:
+    with ready_engine(_settings().database_url) as engine:
         started = time.perf_counter()
         with make_sessionmaker(engine)() as session:
             result = work(session, china_today(dt.datetime.now(dt.UTC)))
             session.commit()
         return result, time.perf_counter() - started
-    finally:
-        engine.dispose()
 
 
 @search_group.command("reindex")
@@ -83,16 +81,14 @@ def refresh() -> None:
 @click.option("--limit", default=20, show_default=True)
 def query(text: str, limit: int) -> None:
     """Print the first page of results for TEXT, as the API would find them."""
-    engine = make_engine(_settings().database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            result = search(
-                session, SearchQuery(text, limit=limit), china_today(dt.datetime.now(dt.UTC))
-            )
-    except SearchError as exc:
-        raise click.ClickException(f"{exc.code}: {exc.message}") from exc
-    finally:
-        engine.dispose()
+    with ready_engine(_settings().database_url) as engine:
+        try:
+            with make_sessionmaker(engine)() as session:
+                result = search(
+                    session, SearchQuery(text, limit=limit), china_today(dt.datetime.now(dt.UTC))
+                )
+        except SearchError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.message}") from exc
     click.echo(f"kind: {result.kind}")
     if result.uscc_problem is not None:
         click.echo(result.uscc_problem.message)

@@ -6,6 +6,7 @@ import http.server
 import json
 import os
 import signal
+import sqlite3
 import stat
 import threading
 import time
@@ -553,6 +554,41 @@ def test_sign_out_to_a_folder_is_an_error_not_a_traceback(
     source.write_text("[]")
     key = str(tmp_path / "keys" / "issuer.pem")
     result = runner.invoke(main, ["sign", str(source), "--key", key, "--out", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Error:" in result.output
+
+
+@pytest.mark.parametrize("args", [["issuers", "list"], ["keys", "export"]])
+def test_a_command_on_a_missing_database_says_to_init_and_creates_nothing(
+    runner: CliRunner, tmp_path: Path, args: list[str]
+) -> None:
+    instance = tmp_path / "instance"
+    env = {"REGISTRY_INSTANCE_PATH": str(instance), "REGISTRY_KEYS_PATH": str(tmp_path / "k")}
+    result = runner.invoke(main, args, env=env)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "registry init" in result.output
+    assert not (instance / "registry.db").exists()
+
+
+def test_search_on_an_empty_database_says_to_init(runner: CliRunner, tmp_path: Path) -> None:
+    database = tmp_path / "empty.db"
+    sqlite3.connect(database).close()  # a SQLite file without the registry's tables
+    env = {"REGISTRY_DATABASE_URL": f"sqlite:///{database}", "REGISTRY_KEYS_PATH": str(tmp_path)}
+    result = runner.invoke(main, ["search", "query", "华信"], env=env)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "registry init" in result.output
+
+
+def test_db_upgrade_of_a_file_that_is_no_database_is_an_error(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    database = tmp_path / "notes.txt"
+    database.write_text("not a database, but some notes that matter\n" * 100)
+    env = {"REGISTRY_DATABASE_URL": f"sqlite:///{database}", "REGISTRY_KEYS_PATH": str(tmp_path)}
+    result = runner.invoke(main, ["db", "upgrade"], env=env)
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Error:" in result.output

@@ -14,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -76,6 +77,31 @@ def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None for an empty database."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def readiness_problem(engine: Engine) -> str | None:
+    """Why the database behind ``engine`` cannot be worked on as it is, or None when it is
+    migrated to the newest revision. A SQLite file that does not exist is not created."""
+    database = engine.url.database
+    if (
+        engine.url.get_backend_name() == "sqlite"
+        and database not in (None, "", ":memory:")
+        and not Path(str(database)).is_file()
+    ):
+        return f"no database at {database}: run `registry init` (or set REGISTRY_DATABASE_URL)"
+    try:
+        current = current_revision(engine)
+    except DBAPIError as exc:
+        return f"cannot read the database: {exc.orig}"
+    if current is None:
+        return "the database has no registry tables: run `registry init`"
+    head = head_revision()
+    if current != head:
+        return (
+            f"the database is at revision {current} and this registry needs {head}: "
+            "run `registry db upgrade`"
+        )
+    return None
 
 
 def head_revision() -> str | None:
