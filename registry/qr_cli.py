@@ -16,6 +16,7 @@ copy of ``/.well-known/jwks.json``) with no network; its exit status is the verd
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -23,12 +24,13 @@ import click
 
 from registry.cli_input import json_items
 from registry.crypto.errors import VerificationError
-from registry.crypto.jcs import parse_json
+from registry.crypto.jcs import canonicalize, parse_json
 from registry.crypto.jwks import parse_jwks
 from registry.crypto.scantoken import ScanToken, scan_url, token_text_from_url
 from registry.domain.problems import RecordInvalid
 from registry.domain.record import Record
 from registry.services import labels
+from registry.services.ingest import token_disagreements
 from registry.services.issuers import KeyEventRejected, parse_iso
 from registry.services.scan import ScanKey, verify_token
 from registry.settings import public_url_problem
@@ -98,17 +100,16 @@ def qr_command(
         raise click.ClickException(f"--public-url {public_url!r} {problem}")
     public_url = public_url.rstrip("/")
     envelopes = json_items(source)
+    # Every envelope is checked before any image is written: no half-written folder.
+    checked = [
+        _label_of(position, envelope, public_url) for position, envelope in enumerate(envelopes)
+    ]
     out.mkdir(parents=True, exist_ok=True)
     written = 0
-    for position, envelope in enumerate(envelopes):
-        try:
-            record = Record.from_json(envelope["record"])
-            url = scan_url(public_url, ScanToken.from_text(envelope["qr"]))
-        except (KeyError, TypeError, ValueError, VerificationError, RecordInvalid) as exc:
-            raise click.ClickException(f"item {position}: not a signed envelope ({exc})") from exc
+    for position, (record, url) in enumerate(checked):
         caption = labels.Caption(record.certificate_number, record.tier, record.tier_def.code)
         stem = f"{record.certificate_number}-v{record.version}"
-        for kind in formats or labels.FORMATS:
+        for kind in dict.fromkeys(formats or labels.FORMATS):
             try:
                 (out / f"{stem}.qr.{kind}").write_bytes(labels.render(kind, url, size, margin))
                 if label:
@@ -118,6 +119,35 @@ def qr_command(
                 raise click.ClickException(f"item {position}: {exc}") from exc
             written += 2 if label else 1
     click.echo(f"wrote {written} images for {len(envelopes)} certificates to {out}")
+
+
+def _label_of(position: int, envelope: object, public_url: str) -> tuple[Record, str]:
+    """The record of a signed envelope and the URL its code carries.
+
+    Raises:
+        click.ClickException: it is not an envelope, or its scan token is of another record
+            (the label prints the record's number and tier under the token's code).
+    """
+    try:
+        assert isinstance(envelope, dict)  # noqa: S101 - caught below, as any other shape
+        record = Record.from_json(envelope["record"])
+        token = ScanToken.from_text(envelope["qr"])
+        digest = hashlib.sha256(canonicalize(envelope["record"])).digest()
+    except (
+        AssertionError,
+        KeyError,
+        TypeError,
+        ValueError,
+        VerificationError,
+        RecordInvalid,
+    ) as exc:
+        raise click.ClickException(f"item {position}: not a signed envelope ({exc})") from exc
+    wrong = token_disagreements(token.claims, record, digest)
+    if wrong:
+        raise click.ClickException(
+            f"item {position}: the scan token disagrees with the record: {', '.join(wrong)}"
+        )
+    return record, scan_url(public_url, token)
 
 
 def load_key_set(path: Path) -> list[ScanKey]:

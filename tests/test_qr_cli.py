@@ -93,6 +93,30 @@ def test_qr_refuses_what_is_not_an_envelope(runner: CliRunner, tmp_path: Path) -
     assert "item 0: not a signed envelope" in result.output
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"certificate_number": "FAKE-999"},  # the label would print another number
+        {"tier": "四星级", "score": {"value": 91, "scale": 100}},  # and another tier
+        {"scope": "另一范围"},  # the token's record hash no longer matches
+    ],
+)
+def test_qr_refuses_a_record_its_token_disagrees_with(
+    runner: CliRunner, tmp_path: Path, change: dict[str, Any]
+) -> None:
+    """A label prints the record's number and tier under a code that carries the token: the
+    two must be of the same record, as the registry itself checks on a push."""
+    good = Signer(KEY).envelope(record_json(certificate_number="CQC-ASS-2024-000124"))
+    envelope = Signer(KEY).envelope(record_json())
+    envelope["record"].update(change)
+    signed = tmp_path / "swapped.json"
+    signed.write_text(json.dumps([good, envelope]))
+    result = run(runner, "qr", str(signed), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 1, result.output
+    assert "item 1: the scan token disagrees with the record" in result.output
+    assert not (tmp_path / "o").exists()  # checked before anything is written
+
+
 # --- registry verify -----------------------------------------------------------------------
 
 

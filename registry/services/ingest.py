@@ -25,7 +25,7 @@ from registry import collector
 from registry.crypto.envelope import envelope_bytes_from, verify_record
 from registry.crypto.errors import VerificationError
 from registry.crypto.keys import PublicKey
-from registry.crypto.scantoken import RECORD_HASH_SIZE, ScanToken
+from registry.crypto.scantoken import RECORD_HASH_SIZE, ScanClaims, ScanToken
 from registry.domain.calendar import china_today
 from registry.domain.problems import Problem, ProblemCode, RecordInvalid
 from registry.domain.record import Record
@@ -332,23 +332,28 @@ def _check_token(qr: object, record: Record, key: PublicKey, digest: bytes) -> P
         claims = ScanToken.from_text(qr).verify(key)
     except VerificationError as exc:
         return Problem(ProblemCode.BAD_SCAN_TOKEN, "qr", f"scan token: {exc.reason}")
-    scheme = record.scheme_def
-    expected = {
-        "issuer": record.issuer,
-        "certificate_number": record.certificate_number,
-        "scheme": scheme.code,
-        "tier": record.tier_def.code,
-        "expiry": record.expiry_date,
-        "record_hash": digest[:RECORD_HASH_SIZE],
-    }
-    wrong = [name for name, value in expected.items() if getattr(claims, name) != value]
+    wrong = token_disagreements(claims, record, digest)
     if wrong:
         return Problem(
             ProblemCode.SCAN_TOKEN_MISMATCH,
             "qr",
-            f"scan token claims disagree with the record: {', '.join(sorted(set(wrong)))}",
+            f"scan token claims disagree with the record: {', '.join(wrong)}",
         )
     return None
+
+
+def token_disagreements(claims: ScanClaims, record: Record, digest: bytes) -> list[str]:
+    """The claims of a scan token that disagree with the record it should be of (``digest``:
+    the SHA-256 of the record's JCS bytes), sorted; empty when they agree."""
+    expected = {
+        "issuer": record.issuer,
+        "certificate_number": record.certificate_number,
+        "scheme": record.scheme_def.code,
+        "tier": record.tier_def.code,
+        "expiry": record.expiry_date,
+        "record_hash": digest[:RECORD_HASH_SIZE],
+    }
+    return sorted(name for name, value in expected.items() if getattr(claims, name) != value)
 
 
 def _str_or_none(value: object) -> str | None:
