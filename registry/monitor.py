@@ -149,39 +149,61 @@ class MonitorState:
         """Load a state file.
 
         Raises:
-            ValueError: the file is not a monitor state of this version.
+            ValueError: the file is not a monitor state of this version, or one that cannot
+                be (a damaged file must not be taken for a log that broke its promises).
         """
+        if not isinstance(data, Mapping):
+            raise ValueError("malformed monitor state: not a JSON object")
         if data.get("version") != STATE_VERSION:
             raise ValueError(f"not a monitor state file of version {STATE_VERSION}")
         try:
-            keys = {
-                kid: KnownKey(
-                    k["issuer"],
-                    PublicKey.from_jwk({"kty": "OKP", "crv": "Ed25519", "x": k["x"]}),
-                    k["status"],
-                    k["compromised_from"],
-                    # State files written before this field: warn, as those monitors did.
-                    bool(k.get("compromise_in_force", False)),
-                )
-                for kid, k in data["keys"].items()
-            }
-            return cls(
-                log_key=data["log_key"],
-                size=int(data["size"]),
-                root=base64.b64decode(data["root"], validate=True),
-                checkpoint=data["checkpoint"],
-                frontier={
-                    (int(level), int(idx)): base64.b64decode(h, validate=True)
-                    for level, idx, h in data["frontier"]
-                },
-                keys=keys,
-                certificates={
-                    name: KnownCertificate(int(v), str(s), int(i))
-                    for name, (v, s, i) in data["certificates"].items()
-                },
-            )
-        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+            state = cls._from_fields(data)
+        except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as exc:
             raise ValueError(f"malformed monitor state: {exc}") from exc
+        size = state.size
+        if type(size) is not int or size < 0:
+            raise ValueError(f"malformed monitor state: size {size!r}")
+        if (
+            (size > 0 and len(state.root) != 32)
+            or set(state.frontier) != set(merkle.root_nodes(size))
+            or any(len(h) != 32 for h in state.frontier.values())
+        ):
+            raise ValueError("malformed monitor state: its root or hashes do not fit its size")
+        try:
+            NoteVerifier.from_verifier_key(state.log_key)
+        except ValueError as exc:
+            raise ValueError(f"malformed monitor state: log_key: {exc}") from exc
+        return state
+
+    @classmethod
+    def _from_fields(cls, data: Mapping[str, Any]) -> MonitorState:
+        """The state the fields of ``data`` describe, converted but not yet checked."""
+        keys = {
+            kid: KnownKey(
+                k["issuer"],
+                PublicKey.from_jwk({"kty": "OKP", "crv": "Ed25519", "x": k["x"]}),
+                k["status"],
+                k["compromised_from"],
+                # State files written before this field: warn, as those monitors did.
+                bool(k.get("compromise_in_force", False)),
+            )
+            for kid, k in data["keys"].items()
+        }
+        return cls(
+            log_key=data["log_key"],
+            size=data["size"],
+            root=base64.b64decode(data["root"], validate=True),
+            checkpoint=data["checkpoint"],
+            frontier={
+                (int(level), int(idx)): base64.b64decode(h, validate=True)
+                for level, idx, h in data["frontier"]
+            },
+            keys=keys,
+            certificates={
+                name: KnownCertificate(int(v), str(s), int(i))
+                for name, (v, s, i) in data["certificates"].items()
+            },
+        )
 
 
 # --- the log, over HTTP ------------------------------------------------------------------------

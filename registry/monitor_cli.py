@@ -69,7 +69,7 @@ def monitor(registry_url: str, state_file: Path, log_key: str | None, as_json: b
             if log_key is None:
                 click.echo(f"pinned log key on first use: {pinned}", err=True)
     except ValueError as exc:
-        _fail(f"error: {exc}", EXIT_UNAVAILABLE)
+        _fail(f"error: {state_file}: {exc}", EXIT_UNAVAILABLE)
     except MonitorUnavailable as exc:
         _fail(f"could not check: {exc}", EXIT_UNAVAILABLE)
     try:
@@ -80,8 +80,11 @@ def monitor(registry_url: str, state_file: Path, log_key: str | None, as_json: b
         _fail(f"could not check: {exc}", EXIT_UNAVAILABLE)
     # Write then rename, so an interrupted run never leaves half a state file.
     temporary = state_file.with_name(state_file.name + ".tmp")
-    temporary.write_text(dump_state(new_state), encoding="utf-8")
-    os.replace(temporary, state_file)
+    try:
+        temporary.write_text(dump_state(new_state), encoding="utf-8")
+        os.replace(temporary, state_file)
+    except OSError as exc:
+        _fail(f"could not save the state to {state_file}: {exc.strerror}", EXIT_UNAVAILABLE)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
         return

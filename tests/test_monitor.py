@@ -402,3 +402,67 @@ def test_verify_bundle_heeds_a_compromised_key(
     assert earlier.exit_code == 1
     assert earlier.stderr.startswith("INVALID: ")
     assert "compromised" in earlier.stderr
+
+
+def _corrupt(state: dict[str, Any], how: str) -> Any:
+    if how == "null":
+        return None
+    if how == "list":
+        return [1]
+    if how == "keys-list":
+        return {**state, "keys": []}
+    if how == "log-key":
+        return {**state, "log_key": "junk"}
+    if how == "root-short":
+        return {**state, "root": "AAAA"}
+    if how == "size-negative":
+        return {**state, "size": -3}
+    if how == "size-fraction":
+        return {**state, "size": 2.5}
+    if how == "frontier-empty":
+        return {**state, "frontier": []}
+    raise AssertionError(how)
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "null",
+        "list",
+        "keys-list",
+        "log-key",
+        "root-short",
+        "size-negative",
+        "size-fraction",
+        "frontier-empty",
+    ],
+)
+def test_a_corrupt_state_file_is_an_error_not_an_alarm(
+    client: FlaskClient,
+    make_envelope: MakeEnvelope,
+    clock: Clock,
+    watch: Callable[..., Result],
+    tmp_path: Path,
+    how: str,
+) -> None:
+    """Exit 1 is the log breaking a promise; a state file damaged on the watcher's own disk
+    must not read as one (nor crash): it is exit 2, saying the state is malformed."""
+    push(client, clock, make_envelope(), make_envelope(certificate_number="CQC-ASS-2024-000124"))
+    report(watch())
+    state_file = tmp_path / "monitor.json"
+    state_file.write_text(json.dumps(_corrupt(json.loads(state_file.read_text()), how)))
+    result = watch()
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "malformed monitor state" in result.stderr
+    assert "ALARM" not in result.stderr
+
+
+def test_a_state_file_in_a_missing_folder_is_an_error(
+    base_url: str, runner: CliRunner, tmp_path: Path, client: FlaskClient
+) -> None:
+    state_file = tmp_path / "no-such-folder" / "monitor.json"
+    result = runner.invoke(main, ["monitor", base_url, "--state", str(state_file)])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "could not save" in result.stderr
