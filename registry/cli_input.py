@@ -38,16 +38,24 @@ def csv_records(source: Path) -> list[dict[str, object]]:
     a byte order mark.
 
     Raises:
-        click.ClickException: the file is not UTF-8, a required column is missing, or a row
-            holds a value that cannot be read (naming the row, counting the header as row 1).
+        click.ClickException: the file is not UTF-8, a column is unknown or a required one is
+            missing, or a row holds a value that cannot be read (naming the row, counting the
+            header as row 1).
     """
-    from registry.client import records_from_csv
+    from registry.client import CSV_COLUMNS, records_from_csv
     from registry.domain.problems import RecordInvalid
 
     records: list[dict[str, object]] = []
     try:
         with source.open(newline="", encoding="utf-8-sig") as handle:
             rows = csv.DictReader(handle)
+            # A misspelt column would silently drop its values from every record.
+            for column in rows.fieldnames or ():
+                if column.strip() and column.strip() not in CSV_COLUMNS:
+                    raise click.ClickException(
+                        f"{source}: unknown column {column.strip()!r}; the columns are "
+                        f"{', '.join(sorted(CSV_COLUMNS))} (docs/formats.md section 3)"
+                    )
             try:
                 for record in records_from_csv(rows):
                     records.append(record)

@@ -244,6 +244,34 @@ class RegistryClient:
         raise AssertionError("unreachable")
 
 
+#: The columns of a CSV for ``registry sign`` (docs/formats.md section 3).
+CSV_COLUMNS = frozenset(
+    {
+        "certificate_number",
+        "issuer",
+        "version",
+        "organisation_name",
+        "uscc",
+        "address",
+        "former_names",
+        "scheme",
+        "standard",
+        "tier",
+        "score",
+        "score_scale",
+        "scope",
+        "original_issue_date",
+        "issue_date",
+        "expiry_date",
+        "status",
+        "status_reason",
+        "status_effective_date",
+        "last_audit_date",
+        "next_due_date",
+    }
+)
+
+
 def records_from_csv(rows: Iterable[Mapping[str, str]]) -> Iterator[dict[str, object]]:
     """Build record objects from CSV rows (columns: docs/formats.md, "CSV for registry sign")."""
     from registry.domain.schemes import scheme_by_id

@@ -592,3 +592,20 @@ def test_db_upgrade_of_a_file_that_is_no_database_is_an_error(
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Error:" in result.output
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("adress", "address"), ("last_audit", "x")])
+def test_sign_refuses_a_csv_column_it_does_not_know(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path, typo: str, meant: str
+) -> None:
+    """A misspelt column would silently drop its values from every record."""
+    run(runner, env, "keys", "generate", "issuer")
+    source = tmp_path / "typo.csv"
+    source.write_text(
+        CSV_HEADER.replace("scope,", f"scope,{typo},") + CSV_ROW.replace(",家用", ",x,家用"),
+        encoding="utf-8",
+    )
+    key = str(tmp_path / "keys" / "issuer.pem")
+    result = runner.invoke(main, ["sign", str(source), "--key", key], env=env)
+    assert result.exit_code == 1, result.output
+    assert f"unknown column {typo!r}" in result.output
