@@ -105,6 +105,11 @@ def monitor(registry_url: str, state_file: Path, log_key: str | None, as_json: b
 @click.option("--log-key", help="The log's verifier key, obtained independently (recommended).")
 def verify_bundle_command(bundle_file: Path, log_key: str | None) -> None:
     """Verify an offline proof bundle (from /c/<number>/proof.json) without the network."""
+    if log_key is not None:
+        try:
+            NoteVerifier.from_verifier_key(log_key)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--log-key") from exc
     try:
         bundle = parse_json(bundle_file.read_bytes())
         if not isinstance(bundle, dict):

@@ -466,3 +466,19 @@ def test_a_state_file_in_a_missing_folder_is_an_error(
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "could not save" in result.stderr
+
+
+def test_verify_bundle_says_a_bad_log_key_is_the_argument(
+    client: FlaskClient,
+    make_envelope: MakeEnvelope,
+    clock: Clock,
+    tmp_path: Path,
+    runner: CliRunner,
+) -> None:
+    """A junk --log-key is the user's argument (exit 2), not a fault of the bundle (exit 1)."""
+    push(client, clock, make_envelope())
+    bundle_file = tmp_path / "bundle.json"
+    bundle_file.write_bytes(client.get("/c/CQC-ASS-2024-000123/proof.json").data)
+    result = runner.invoke(main, ["verify-bundle", str(bundle_file), "--log-key", "junk"])
+    assert result.exit_code == 2, result.output
+    assert "--log-key" in result.output
