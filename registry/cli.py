@@ -26,7 +26,7 @@ from registry import monitor_cli, qr_cli, search_cli
 from registry.app import LOG_KEY_FILE, create_app, utc_now
 from registry.cli_input import csv_records, json_items, ready_engine
 from registry.crypto.jcs import parse_json
-from registry.crypto.jwks import jwk_for
+from registry.crypto.jwks import jwk_for, signing_key
 from registry.crypto.keys import PrivateKey, PublicKey
 from registry.domain.calendar import china_today, parse_rfc3339
 from registry.settings import Settings, SettingsError
@@ -253,7 +253,7 @@ def _public_key_from_file(path: Path) -> PublicKey:
             jwk = parse_json(text)
             if not isinstance(jwk, dict):
                 raise ValueError("not a JWK object")
-            return PublicKey.from_jwk(jwk)
+            return signing_key(jwk)
         return PublicKey.from_pem(text)
     except ValueError as exc:
         raise click.ClickException(f"{path}: {exc}") from exc

@@ -609,3 +609,25 @@ def test_sign_refuses_a_csv_column_it_does_not_know(
     result = runner.invoke(main, ["sign", str(source), "--key", key], env=env)
     assert result.exit_code == 1, result.output
     assert f"unknown column {typo!r}" in result.output
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"kid": "not-its-thumbprint"}, {"alg": "RS256"}, {"use": "enc"}],
+)
+def test_issuers_add_refuses_a_jwk_that_says_something_else(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path, change: dict[str, str]
+) -> None:
+    """The kid an issuer was given must be the kid the registry registers; and an encryption
+    or RSA key document is not an Ed25519 signing key, whatever its x holds."""
+    run(runner, env, "init")
+    jwk = {**jwk_for(PrivateKey.generate().public_key), **change}
+    key_file = tmp_path / "other.jwk.json"
+    key_file.write_text(json.dumps(jwk))
+    result = runner.invoke(
+        main,
+        ["issuers", "add", "CNCA-R-2002-001", "--name", "某中心", "--key", str(key_file)],
+        env=env,
+    )
+    assert result.exit_code == 1, result.output
+    assert next(iter(change)) in result.output

@@ -39,6 +39,24 @@ def jwk_for(key: PublicKey, **registry_fields: str) -> dict[str, str]:
     return {**key.to_jwk(), "kid": key.thumbprint, "use": "sig", "alg": JWK_ALG, **registry_fields}
 
 
+def signing_key(jwk: Mapping[str, object]) -> PublicKey:
+    """The Ed25519 signing key of one JWK: an RFC 8037 OKP key whose ``kid``, ``use`` and
+    ``alg``, where present, say what this registry means by them.
+
+    Raises:
+        ValueError: not an Ed25519 OKP JWK, a ``kid`` that is not the key's RFC 7638
+            thumbprint, ``use`` other than "sig", or ``alg`` other than "EdDSA".
+    """
+    key = PublicKey.from_jwk(jwk)
+    if "kid" in jwk and jwk["kid"] != key.thumbprint:
+        raise ValueError(f"kid must be the RFC 7638 thumbprint {key.thumbprint}")
+    if jwk.get("use", "sig") != "sig":
+        raise ValueError("use must be 'sig'")
+    if jwk.get("alg", JWK_ALG) != JWK_ALG:
+        raise ValueError("alg must be 'EdDSA'")
+    return key
+
+
 def parse_jwks(doc: Mapping[str, object]) -> list[tuple[PublicKey, dict[str, str]]]:
     """Parse and check a JWKS document published by a registry (ours or a mirror).
 
@@ -62,16 +80,11 @@ def parse_jwks(doc: Mapping[str, object]) -> list[tuple[PublicKey, dict[str, str
         if not isinstance(entry, Mapping):
             raise ValueError(f"{where}: must be a JSON object")
         try:
-            key = PublicKey.from_jwk(entry)
+            key = signing_key(entry)
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from None
-        kid = entry.get("kid")
-        if kid != key.thumbprint:
+        if entry.get("kid") != key.thumbprint:  # here the kid is required
             raise ValueError(f"{where}: kid must be the RFC 7638 thumbprint {key.thumbprint}")
-        if entry.get("use", "sig") != "sig":
-            raise ValueError(f"{where}: use must be 'sig'")
-        if entry.get("alg", JWK_ALG) != JWK_ALG:
-            raise ValueError(f"{where}: alg must be 'EdDSA'")
         if key.thumbprint in seen:
             raise ValueError(f"{where}: duplicate kid {key.thumbprint}")
         seen.add(key.thumbprint)
