@@ -6,6 +6,7 @@ completed (network, bad arguments or state file).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -15,12 +16,15 @@ import click
 
 from registry.crypto.errors import VerificationError
 from registry.crypto.jcs import parse_json
+from registry.domain.calendar import china_today
+from registry.domain.status import Status, derive_status
 from registry.log.note import NoteVerifier
 from registry.monitor import (
     Alarm,
     HttpLog,
     MonitorState,
     MonitorUnavailable,
+    VerifiedVersion,
     check,
     dump_state,
     load_state,
@@ -123,10 +127,10 @@ def verify_bundle_command(bundle_file: Path, log_key: str | None) -> None:
         f"{len(verified.versions)} version(s) in the log {checkpoint.origin} "
         f"of {checkpoint.size} entries"
     )
+    today = china_today(dt.datetime.now(dt.UTC))
     for version in verified.versions:
         click.echo(
-            f"  v{version.version} at index {version.log_index}: {version.record.get('status')}, "
-            f"expires {version.record.get('expiry_date')}"
+            f"  v{version.version} at index {version.log_index}: {_status_line(version, today)}"
         )
         if version.warning is not None:
             click.echo(f"warning: v{version.version} {version.warning}", err=True)
@@ -136,3 +140,16 @@ def verify_bundle_command(bundle_file: Path, log_key: str | None) -> None:
             "/log/key, obtained independently) to pin it",
             err=True,
         )
+
+
+def _status_line(version: VerifiedVersion, today: dt.date) -> str:
+    """A version's status as of ``today`` in China, and its expiry: a certificate signed as
+    valid reads expired after its expiry date (docs/formats.md)."""
+    signed, expiry = version.record.get("status"), version.record.get("expiry_date")
+    try:
+        derived = derive_status(Status(str(signed)), dt.date.fromisoformat(str(expiry)), today)
+    except ValueError:  # verified, so well formed; but say only what the record says
+        return f"{signed}, expires {expiry}"
+    if derived.value == signed:
+        return f"{signed}, expires {expiry}"
+    return f"{derived.value} (signed as {signed}), expired {expiry}"

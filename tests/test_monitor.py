@@ -482,3 +482,19 @@ def test_verify_bundle_says_a_bad_log_key_is_the_argument(
     result = runner.invoke(main, ["verify-bundle", str(bundle_file), "--log-key", "junk"])
     assert result.exit_code == 2, result.output
     assert "--log-key" in result.output
+
+
+def test_verify_bundle_says_an_expired_certificate_is_expired(
+    client: FlaskClient,
+    make_envelope: MakeEnvelope,
+    clock: Clock,
+    tmp_path: Path,
+    runner: CliRunner,
+) -> None:
+    """The record says "valid"; past its expiry date the certificate is not."""
+    push(client, clock, make_envelope(expiry_date="2026-02-28"))  # the clock reads 2026-03-01
+    bundle_file = tmp_path / "bundle.json"
+    bundle_file.write_bytes(client.get("/c/CQC-ASS-2024-000123/proof.json").data)
+    result = runner.invoke(main, ["verify-bundle", str(bundle_file)])
+    assert result.exit_code == 0, result.output
+    assert "v1 at index 1: expired (signed as valid), expired 2026-02-28" in result.stdout
