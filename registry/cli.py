@@ -173,6 +173,8 @@ def keys_group() -> None:
 def keys_generate(name: str | None, log_key: bool, passphrase_env: str | None) -> None:
     """Write keys/NAME.pem (private, mode 0600) and keys/NAME.jwk.json (public)."""
     settings = _settings()
+    if log_key and name:
+        raise click.UsageError("give a NAME or --log, not both (the log key's name is fixed)")
     if log_key:
         name = LOG_KEY_FILE.removesuffix(".pem")
     if not name:

@@ -631,3 +631,11 @@ def test_issuers_add_refuses_a_jwk_that_says_something_else(
     )
     assert result.exit_code == 1, result.output
     assert next(iter(change)) in result.output
+
+
+def test_keys_generate_does_not_take_a_name_and_log(
+    runner: CliRunner, env: dict[str, str], tmp_path: Path
+) -> None:
+    result = runner.invoke(main, ["keys", "generate", "mine", "--log"], env=env)
+    assert result.exit_code == 2, result.output
+    assert not list(tmp_path.glob("**/*.pem"))
