@@ -37,7 +37,7 @@ from registry.crypto.jcs import canonicalize, parse_json
 from registry.crypto.keys import PublicKey
 from registry.crypto.scantoken import ScanToken
 from registry.domain.calendar import parse_rfc3339, rfc3339
-from registry.log import merkle
+from registry.log import BUNDLE_TYPE, merkle
 from registry.log.checkpoint import Checkpoint, open_checkpoint
 from registry.log.note import NoteVerifier
 from registry.log.tiles import TILE_WIDTH, TileRef, parse_entry_bundle
@@ -585,6 +585,8 @@ def verify_bundle(bundle: Mapping[str, Any], log_key: str | None = None) -> Veri
     Raises:
         VerificationError: with the reason; codes from the pure layers, or ``BadBundle``.
     """
+    if bundle.get("type") != BUNDLE_TYPE:
+        raise VerificationError(f"not a bundle of type {BUNDLE_TYPE!r}", "BadBundle")
     try:
         log = bundle["log"]
         key_text = log_key or log["verifier_key"]
@@ -604,11 +606,13 @@ def verify_bundle(bundle: Mapping[str, Any], log_key: str | None = None) -> Veri
         for kid, key in keys.items():
             if key.thumbprint != kid:
                 raise VerificationError(f"issuer key {kid} is not its thumbprint", "BadBundle")
-        versions = []
+        versions: list[VerifiedVersion] = []
         for item in bundle["versions"]:
             entry = base64.b64decode(item["entry"], validate=True)
             proof = [base64.b64decode(h, validate=True) for h in item["proof"]]
-            index = int(item["log_index"])
+            index = item["log_index"]
+            if type(index) is not int or index < 0:
+                raise VerificationError(f"log_index {index!r} is not an entry's index", "BadBundle")
             merkle.verify_inclusion(
                 merkle.leaf_hash(entry), index, checkpoint.size, proof, checkpoint.root_hash
             )
@@ -641,6 +645,8 @@ def verify_bundle(bundle: Mapping[str, Any], log_key: str | None = None) -> Veri
                 record.get("version") != item["version"]
             ):
                 raise VerificationError(f"entry {index} is another certificate", "BadBundle")
+            if any(v.version == item["version"] for v in versions):
+                raise VerificationError(f"version {item['version']} is there twice", "BadBundle")
             versions.append(VerifiedVersion(int(item["version"]), index, record, warning))
     except (KeyError, TypeError, AttributeError, ValueError, binascii.Error) as exc:
         if isinstance(exc, VerificationError):

@@ -498,3 +498,33 @@ def test_verify_bundle_says_an_expired_certificate_is_expired(
     result = runner.invoke(main, ["verify-bundle", str(bundle_file)])
     assert result.exit_code == 0, result.output
     assert "v1 at index 1: expired (signed as valid), expired 2026-02-28" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda b: b.update(type="certificate-proof-bundle/2"),
+        lambda b: b.pop("type"),
+        lambda b: b["versions"].append(b["versions"][0]),  # one version proven twice
+        lambda b: b["versions"][0].update(log_index=str(b["versions"][0]["log_index"])),
+        lambda b: b["versions"][0].update(log_index=b["versions"][0]["log_index"] + 0.5),
+    ],
+)
+def test_verify_bundle_refuses_what_is_not_a_bundle_of_this_kind(
+    client: FlaskClient,
+    make_envelope: MakeEnvelope,
+    clock: Clock,
+    state: Registry,
+    tmp_path: Path,
+    runner: CliRunner,
+    damage: Callable[[dict[str, Any]], object],
+) -> None:
+    push(client, clock, make_envelope())
+    bundle = client.get("/c/CQC-ASS-2024-000123/proof.json").get_json()
+    damage(bundle)
+    bundle_file = tmp_path / "bundle.json"
+    bundle_file.write_text(json.dumps(bundle))
+    key = state.log_signer.verifier_key
+    result = runner.invoke(main, ["verify-bundle", str(bundle_file), "--log-key", key])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("INVALID: ")

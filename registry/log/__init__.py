@@ -27,3 +27,8 @@ Verification raises :class:`registry.crypto.errors.VerificationError` with codes
 ``InclusionProofInvalid``, ``ConsistencyProofInvalid``, ``MalformedNote``,
 ``BadNoteSignature``, ``UnknownNoteKey`` and ``BadCheckpoint``.
 """
+
+#: The type of the offline proof bundle of one certificate (docs/formats.md 5.9): built by
+#: :func:`registry.services.transparency.proof_bundle`, checked by
+#: :func:`registry.monitor.verify_bundle`.
+BUNDLE_TYPE = "certificate-proof-bundle/1"

@@ -22,7 +22,7 @@ from sqlalchemy import TextClause, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from registry.log import merkle
+from registry.log import BUNDLE_TYPE, merkle
 from registry.log.checkpoint import Checkpoint
 from registry.log.note import NoteSigner
 from registry.log.tiles import TILE_HEIGHT, TILE_WIDTH, TileRef, entry_bundle, tile_data
@@ -353,10 +353,6 @@ def certificate_versions(session: Session, issuer_id: str, number: str) -> list[
         .order_by(RecordVersion.version)
     )
     return [LoggedVersion(version, index, kid) for version, index, kid in rows]
-
-
-#: The ``type`` of an offline proof bundle (docs/formats.md, section 5.9).
-BUNDLE_TYPE = "certificate-proof-bundle/1"
 
 
 def proof_bundle(
