@@ -10,7 +10,7 @@ from registry.app import db, registry
 from registry.crypto.jwks import jwk_for
 from registry.domain.calendar import china_today, parse_day
 from registry.domain.status import Status
-from registry.services import checks, transparency
+from registry.services import checks, lookup, transparency
 from registry.web.errors import APIError
 from registry.web.payload import json_body
 
@@ -127,4 +127,5 @@ def check_page() -> tuple[str, int]:
         receipt=receipt,
         result=receipt.document["receipt"],
         statuses={status.value: status for status in Status},
+        issuers={info.id: info for info in lookup.publishers(db())},
     ), 201

@@ -21,7 +21,7 @@ from flask.typing import ResponseReturnValue
 from jinja2 import Environment, pass_environment
 
 from registry.app import db, read_with_retry, registry
-from registry.domain.calendar import CST, china_today, parse_day
+from registry.domain.calendar import CST, china_today, parse_day, parse_rfc3339
 from registry.domain.schemes import SCHEMES, find_scheme
 from registry.domain.status import Status
 from registry.domain.uscc import USCCInvalid, validate_uscc
@@ -64,11 +64,14 @@ VERDICT_CLASS = {status: f"verdict--{status.value}" for status in Status}
 
 @bp.app_template_filter("cst")
 @pass_environment
-def cst_time(environment: Environment, moment: dt.datetime | None) -> str:
-    """``moment`` as ``YYYY-MM-DD HH:MM`` in China Standard Time, with the zone named in the
-    language the template was compiled for (:class:`registry.web.i18n.PageEnvironment`)."""
+def cst_time(environment: Environment, moment: dt.datetime | str | None) -> str:
+    """``moment`` (or its RFC 3339 text, as a receipt holds it) as ``YYYY-MM-DD HH:MM`` in
+    China Standard Time, with the zone named in the language the template was compiled for
+    (:class:`registry.web.i18n.PageEnvironment`)."""
     if moment is None:
         return "—"
+    if isinstance(moment, str):
+        moment = parse_rfc3339(moment, "time")
     zone = TRANSLATORS[template_language(environment)]("base.cst")
     return f"{moment.astimezone(CST):%Y-%m-%d %H:%M} {zone}"
 
@@ -233,6 +236,16 @@ def _kind(scheme_id: str, tier_name: str, choose: Callable[[str, str | None], st
     tier = scheme.tier_named(tier_name) if scheme else None
     label = choose(tier_name, tier.name_en if tier else None)
     return f"{choose(scheme.name_zh, scheme.name_en)} · {label}" if scheme else label
+
+
+@bp.app_template_filter("kind")
+@pass_environment
+def kind_label(environment: Environment, scheme_id: str, tier_name: str) -> str:
+    """``"scheme · tier"`` in the language the template was compiled for."""
+    language = template_language(environment)
+    return _scheme_and_tier_labels(language).get((scheme_id, tier_name)) or _kind(
+        scheme_id, tier_name, PICKERS[language]
+    )
 
 
 @functools.cache

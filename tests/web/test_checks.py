@@ -131,7 +131,32 @@ def test_the_check_page_works_without_javascript(client: FlaskClient) -> None:
     assert result.status_code == 201
     text = result.get_data(as_text=True)
     assert "/api/v1/receipts/" in text
-    assert "learned of this status only at 2026-05-10T02:00:00Z" in text
+    # Times in China Standard Time, as on every other page (the receipt keeps UTC).
+    assert "learned of this status only at 2026-05-10 10:00 China Standard Time" in text
+    # The tier and the certification body by their names, in the page's language.
+    assert "After-sales service · Five-star" in text
     empty = client.post("/check", data={"queries": "", "as_of": ""})
     assert empty.status_code == 400
     assert "EmptyCheck" in empty.get_data(as_text=True)
+    assert "Enter at least one certificate number or USCC." in empty.get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("history")
+def test_the_check_page_says_when_the_registry_knew_nothing_that_day(
+    client: FlaskClient,
+) -> None:
+    """Before the first version arrived, a check would have found nothing: the page must not
+    say it would have shown 'the earlier status'."""
+    result = client.post(
+        "/check?lang=en",
+        data={"queries": f"{NUMBER}\n91330100MA2H3B4C5D\nnot-a-number-!", "as_of": "2026-02-01"},
+    )
+    text = result.get_data(as_text=True)
+    assert "would have shown the earlier status" not in text
+    assert "on 2026-02-01 the registry had not yet received any record" in text
+    assert "GET /api/v1/issuers" not in text  # the API's message is for programs
+    chinese = client.post(
+        "/check?lang=zh", data={"queries": "91330100MA2H3B4C5D", "as_of": "2026-02-01"}
+    ).get_data(as_text=True)
+    assert "check character" not in chinese
+    assert "校验位" in chinese

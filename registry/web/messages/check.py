@@ -40,6 +40,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Note: the registry learned of this status only at {since}; a check on that day "
         "would have shown the earlier status.",
     ),
+    "check.knew_nothing": (
+        "注意：在 {date} 当天，本站尚未收到该证书的任何记录；当日查询会显示为未找到。"
+        "本站于 {since} 收到。",
+        "Note: on {date} the registry had not yet received any record of this certificate; a "
+        "check on that day would have found nothing. The registry received it at {since}.",
+    ),
+    "check.not_found_text": (
+        "本站没有该编号或信用代码的证书。请核对输入；证书若刚颁发，发证机构可能尚未发布。",
+        "No certificate with this number or code in this registry. Check what you typed; a "
+        "certificate issued very recently may not be published yet.",
+    ),
+    "check.invalid_text": (
+        "这不是证书编号或统一社会信用代码（代码的校验位不符，可能有字符输错）。",
+        "Not a certificate number or a USCC (the code's check character does not fit: a "
+        "character may be mistyped).",
+    ),
+    "check.error_empty": (
+        "请至少输入一个证书编号或统一社会信用代码。",
+        "Enter at least one certificate number or USCC.",
+    ),
+    "check.error_too_many": (
+        "一次最多核验 500 条。",
+        "At most 500 lines can be checked at once.",
+    ),
+    "check.error_query": (
+        "每行最多 64 个可打印字符。",
+        "Each line holds at most 64 printable characters.",
+    ),
+    "check.error_date": (
+        "请按 年-月-日 格式输入日期，例如 2025-06-30。",
+        "Enter the date as year-month-day, for example 2025-06-30.",
+    ),
     "check.key_warning": (
         "警告：该证书的签名密钥已被标记为泄露。",
         "Warning: the key that signed this certificate has been marked compromised.",
