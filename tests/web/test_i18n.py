@@ -282,3 +282,13 @@ def test_the_json_api_ignores_lang_and_stays_publicly_cacheable(client: FlaskCli
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
     assert "private" not in response.headers.get("Cache-Control", "")
+
+
+def test_the_chinese_error_page_shows_no_english_detail(client: FlaskClient) -> None:
+    """The detail is the API's English message; a Chinese page says it with its heading."""
+    html = client.get("/no/such/page").get_data(as_text=True)
+    assert "找不到该页面" in html
+    assert "The requested URL was not found" not in html
+    assert "错误代码：<code>NotFound</code>" in html
+    english = client.get("/no/such/page?lang=en").get_data(as_text=True)
+    assert "The requested URL was not found" in english

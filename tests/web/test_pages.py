@@ -531,6 +531,8 @@ def test_a_mistyped_uscc_names_the_check_character(
     html = page(client, "/search?q=91330100MA2H3B4C5Y")
     assert "这不是有效的统一社会信用代码。" in html
     assert "第 18 位应为 X" in html
+    # A code, not a certificate number: no link to look it up as a number.
+    assert 'href="/c/91330100MA2H3B4C5Y"' not in html
 
 
 def test_filters_narrow_the_results_and_stay_selected(

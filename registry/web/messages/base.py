@@ -17,7 +17,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "base.checked_at": ("查询时间：{time}", "Checked at {time}"),
     "error.title": ("出错了", "Something went wrong"),
     "error.status": ("错误 {status}", "Error {status}"),
-    "error.code": ("错误代码", "Error code"),
+    "error.code": ("错误代码：", "Error code: "),
     "error.back_home": ("返回首页重新查询", "Go back and search again"),
     "error.not_found": ("找不到该页面", "Page not found"),
     "error.rate_limited": (
