@@ -24,7 +24,7 @@ from registry.app import db, read_with_retry, registry
 from registry.domain.calendar import CST, china_today, parse_day, parse_rfc3339
 from registry.domain.schemes import SCHEMES, find_scheme
 from registry.domain.status import Status
-from registry.domain.uscc import USCCInvalid, validate_uscc
+from registry.domain.uscc import USCCInvalid, is_valid_uscc, validate_uscc
 from registry.services import lookup
 from registry.services.search import (
     OrganisationHit,
@@ -382,7 +382,7 @@ def organisation(uscc: str) -> ResponseReturnValue:
     """An organisation by USCC with all its certificates; 404 with the publishers if unknown,
     or with the expected check character if the code itself is wrong. A code typed in lower
     case redirects to the page of the code (one URL per organisation)."""
-    if uscc != uscc.upper() and _is_uscc(uscc.upper()):
+    if uscc != uscc.upper() and is_valid_uscc(uscc.upper()):
         query = request.query_string.decode("latin-1")
         return redirect(f"/o/{quote(uscc.upper(), safe='')}" + (f"?{query}" if query else ""), 301)
     try:
@@ -395,14 +395,6 @@ def organisation(uscc: str) -> ResponseReturnValue:
     if view is None:
         return not_found("organisation", uscc)
     return render_template("organisation.html", org=view, checked_at=now)
-
-
-def _is_uscc(text: str) -> bool:
-    try:
-        validate_uscc(text)
-    except USCCInvalid:
-        return False
-    return True
 
 
 def not_found(kind: str, wanted: str, uscc_problem: USCCInvalid | None = None) -> tuple[str, int]:
