@@ -22,7 +22,7 @@ import unicodedata
 
 from registry.domain.problems import Problem, ProblemCode
 
-__all__ = ["text_problem"]
+__all__ = ["ascii_form", "text_problem"]
 
 # Characters that need no further look: printable ASCII, CJK Symbols and Punctuation without
 # the combining tone marks U+302A..U+302F, CJK Unified Ideographs (base block, complete since
@@ -38,6 +38,14 @@ _FORBIDDEN_FORMAT = frozenset(
     [*range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0x200B, 0x2010), 0x2060, 0xFEFF]
 )
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
+
+
+def ascii_form(text: str) -> str:
+    """``text`` as the ASCII it stands for when its NFKC form is ASCII, else unchanged: a
+    number or code typed by an input method in full-width mode, or pasted from a document
+    (``ＡＳＳ－０００３``), reads ``ASS-0003``."""
+    folded = unicodedata.normalize("NFKC", text)
+    return folded if folded.isascii() else text
 
 
 def text_problem(text: str, field: str, *, multiline: bool = False) -> Problem | None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from registry.crypto.jcs import canonicalize, parse_json
 from registry.crypto.keys import PrivateKey, PublicKey
 from registry.domain.calendar import rfc3339
 from registry.domain.status import Status
+from registry.domain.text import ascii_form
 from registry.domain.uscc import USCCInvalid, looks_like_uscc, validate_uscc
 from registry.services import lookup, transparency
 from registry.store.models import Certificate
@@ -124,10 +124,7 @@ def parse_queries(text_or_list: str | Sequence[object]) -> list[str]:
         query = " ".join(item.split())
         if not query:
             continue
-        # Lists pasted from documents often hold full-width forms ("ＣＱＣ－…"): read as ASCII.
-        folded = unicodedata.normalize("NFKC", query)
-        if folded.isascii():
-            query = folded
+        query = ascii_form(query)  # lists pasted from documents often hold full-width forms
         if len(query) > MAX_QUERY_LENGTH or not query.isprintable():
             raise CheckRejected(
                 "InvalidQuery", f"a query is at most {MAX_QUERY_LENGTH} printable characters"

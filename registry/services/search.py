@@ -58,6 +58,7 @@ from sqlalchemy.types import Integer
 
 from registry.domain.schemes import SCHEMES, find_scheme
 from registry.domain.status import Status, derive_status, status_json
+from registry.domain.text import ascii_form
 from registry.domain.uscc import USCCInvalid, looks_like_uscc, validate_uscc
 from registry.fastjson import dumps_bytes, loads
 from registry.services.search_index import normalise
@@ -245,12 +246,9 @@ def search(session: Session, query: SearchQuery, today: dt.date) -> SearchResult
 
 
 def _plan(query: SearchQuery, today: dt.date) -> _Plan:
-    text = query.text.strip()
-    # A number or USCC typed by an input method in full-width mode ("ＡＳＳ－０００３") is
-    # read as the ASCII it stands for; names are matched in NFKC anyway (normalise).
-    folded = unicodedata.normalize("NFKC", text)
-    if folded != text and folded.isascii():
-        text = folded
+    # A number or USCC typed in full-width forms is read as its ASCII; names are matched in
+    # NFKC anyway (normalise).
+    text = ascii_form(query.text.strip())
     if not text:
         raise SearchError("EmptyQuery", "type a certificate number, a USCC or part of a name")
     if len(text) > MAX_QUERY_LENGTH:
