@@ -128,19 +128,13 @@ def _label_of(position: int, envelope: object, public_url: str) -> tuple[Record,
         click.ClickException: it is not an envelope, or its scan token is of another record
             (the label prints the record's number and tier under the token's code).
     """
+    if not isinstance(envelope, dict):
+        raise click.ClickException(f"item {position}: not a signed envelope (not an object)")
     try:
-        assert isinstance(envelope, dict)  # noqa: S101 - caught below, as any other shape
         record = Record.from_json(envelope["record"])
         token = ScanToken.from_text(envelope["qr"])
         digest = hashlib.sha256(canonicalize(envelope["record"])).digest()
-    except (
-        AssertionError,
-        KeyError,
-        TypeError,
-        ValueError,
-        VerificationError,
-        RecordInvalid,
-    ) as exc:
+    except (KeyError, TypeError, ValueError, VerificationError, RecordInvalid) as exc:
         raise click.ClickException(f"item {position}: not a signed envelope ({exc})") from exc
     wrong = token_disagreements(token.claims, record, digest)
     if wrong:
