@@ -121,7 +121,14 @@ def check_page() -> tuple[str, int]:
     try:
         receipt = _run_check(queries, as_of)
     except APIError as exc:
-        return render_template("check.html", queries=queries, as_of=as_of, error=exc), exc.status
+        return render_template(
+            "check.html",
+            queries=queries,
+            as_of=as_of,
+            error=exc,
+            max_queries=checks.MAX_QUERIES,
+            max_query_length=checks.MAX_QUERY_LENGTH,
+        ), exc.status
     return render_template(
         "check_result.html",
         receipt=receipt,

@@ -61,16 +61,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Enter at least one certificate number or USCC.",
     ),
     "check.error_too_many": (
-        "一次最多核验 500 条。",
-        "At most 500 lines can be checked at once.",
+        "一次最多核验 {count} 条。",
+        "At most {count} lines can be checked at once.",
     ),
     "check.error_query": (
-        "每行最多 64 个可打印字符。",
-        "Each line holds at most 64 printable characters.",
-    ),
-    "check.error_date": (
-        "请按 年-月-日 格式输入日期，例如 2025-06-30。",
-        "Enter the date as year-month-day, for example 2025-06-30.",
+        "每行最多 {count} 个可打印字符。",
+        "Each line holds at most {count} printable characters.",
     ),
     "check.key_warning": (
         "警告：该证书的签名密钥已被标记为泄露。",
