@@ -56,6 +56,13 @@ def report(result: Result) -> dict[str, Any]:
     return body
 
 
+def saved_bundle(client: FlaskClient, tmp_path: Path) -> Path:
+    """The offline proof bundle of CQC-ASS-2024-000123, as served, in tmp_path/bundle.json."""
+    bundle_file = tmp_path / "bundle.json"
+    bundle_file.write_bytes(client.get("/c/CQC-ASS-2024-000123/proof.json").data)
+    return bundle_file
+
+
 def push(client: FlaskClient, clock: Clock, *envelopes: dict[str, Any]) -> None:
     response = client.post("/api/v1/records", json=list(envelopes))
     assert response.status_code == 200
@@ -362,8 +369,7 @@ def test_verify_bundle_command(
     runner: CliRunner,
 ) -> None:
     push(client, clock, make_envelope())
-    bundle_file = tmp_path / "bundle.json"
-    bundle_file.write_bytes(client.get("/c/CQC-ASS-2024-000123/proof.json").data)
+    bundle_file = saved_bundle(client, tmp_path)
     key = state.log_signer.verifier_key
     ok = runner.invoke(main, ["verify-bundle", str(bundle_file), "--log-key", key])
     assert ok.exit_code == 0, ok.output
@@ -388,11 +394,10 @@ def test_verify_bundle_heeds_a_compromised_key(
     invalid; before it, genuine with a warning to check with the issuer."""
     push(client, clock, make_envelope())  # its tokens are issued at 2026-01-01T00:00:00Z
     key = state.log_signer.verifier_key
-    bundle_file = tmp_path / "bundle.json"
 
     def verify_after_compromise(since: dt.datetime) -> Result:
         _compromise(state, clock, since)
-        bundle_file.write_bytes(client.get("/c/CQC-ASS-2024-000123/proof.json").data)
+        bundle_file = saved_bundle(client, tmp_path)
         return runner.invoke(main, ["verify-bundle", str(bundle_file), "--log-key", key])
 
     later = verify_after_compromise(dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
@@ -477,8 +482,7 @@ def test_verify_bundle_says_a_bad_log_key_is_the_argument(
 ) -> None:
     """A junk --log-key is the user's argument (exit 2), not a fault of the bundle (exit 1)."""
     push(client, clock, make_envelope())
-    bundle_file = tmp_path / "bundle.json"
-    bundle_file.write_bytes(client.get("/c/CQC-ASS-2024-000123/proof.json").data)
+    bundle_file = saved_bundle(client, tmp_path)
     result = runner.invoke(main, ["verify-bundle", str(bundle_file), "--log-key", "junk"])
     assert result.exit_code == 2, result.output
     assert "--log-key" in result.output
@@ -493,8 +497,7 @@ def test_verify_bundle_says_an_expired_certificate_is_expired(
 ) -> None:
     """The record says "valid"; past its expiry date the certificate is not."""
     push(client, clock, make_envelope(expiry_date="2026-02-28"))  # the clock reads 2026-03-01
-    bundle_file = tmp_path / "bundle.json"
-    bundle_file.write_bytes(client.get("/c/CQC-ASS-2024-000123/proof.json").data)
+    bundle_file = saved_bundle(client, tmp_path)
     result = runner.invoke(main, ["verify-bundle", str(bundle_file)])
     assert result.exit_code == 0, result.output
     assert "v1 at index 1: expired (signed as valid), expired 2026-02-28" in result.stdout
