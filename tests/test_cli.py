@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, func, select
@@ -46,6 +46,13 @@ def env(database_url: str, tmp_path: Path) -> dict[str, str]:
         "REGISTRY_KEYS_PATH": str(tmp_path / "keys"),
         "REGISTRY_INSTANCE_PATH": str(tmp_path / "instance"),
     }
+
+
+def refused(result: Result) -> None:
+    """The command refused with click's 'Error: …' and exit 1, not a Python traceback."""
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Error:" in result.output
 
 
 def run(runner: CliRunner, env: dict[str, str], *args: str) -> str:
@@ -396,9 +403,7 @@ def test_sign_refuses_malformed_input_with_a_message(
         source.write_text(content, encoding="utf-8")
     key = str(tmp_path / "keys" / "issuer.pem")
     result = runner.invoke(main, ["sign", str(source), "--key", key], env=env)
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "Error:" in result.output
+    refused(result)
     assert says in result.output
 
 
@@ -424,9 +429,7 @@ def test_push_and_qr_refuse_malformed_json_with_a_message(
         else ["qr", str(source), "--out", str(tmp_path / "out")]
     )
     result = runner.invoke(main, args, env=env)
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "Error:" in result.output
+    refused(result)
     assert "JSON" in result.output
 
 
@@ -492,9 +495,7 @@ def test_push_says_when_the_answer_is_not_the_registrys(
     source.write_text('[{"record": {}, "signature": {}, "qr": ""}]')
     url = f"http://127.0.0.1:{odd_server.server_address[1]}"
     result = runner.invoke(main, ["push", url, str(source), "--retries", "0"], env=env)
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "Error:" in result.output
+    refused(result)
 
 
 @pytest.mark.parametrize(
@@ -518,9 +519,7 @@ def test_reports_says_when_it_cannot_read_the_answer(
     url = f"http://127.0.0.1:{odd_server.server_address[1]}"
     key = str(tmp_path / "keys" / "issuer.pem")
     result = runner.invoke(main, ["reports", url, "--issuer", issuer, "--key", key], env=env)
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "Error:" in result.output
+    refused(result)
 
 
 @pytest.mark.parametrize("name", ["../escape", "/srv/elsewhere/key", ".", "dir/", "a b", ""])
@@ -540,8 +539,7 @@ def test_keys_generate_refuses_an_empty_passphrase_before_writing(
     result = runner.invoke(
         main, ["keys", "generate", "issuer", "--passphrase-env", "PP"], env={**env, "PP": ""}
     )
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
+    refused(result)
     assert "empty" in result.output
     assert not list(tmp_path.glob("**/*.pem"))
 
@@ -554,9 +552,7 @@ def test_sign_out_to_a_folder_is_an_error_not_a_traceback(
     source.write_text("[]")
     key = str(tmp_path / "keys" / "issuer.pem")
     result = runner.invoke(main, ["sign", str(source), "--key", key, "--out", str(tmp_path)])
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "Error:" in result.output
+    refused(result)
 
 
 @pytest.mark.parametrize("args", [["issuers", "list"], ["keys", "export"]])
@@ -566,8 +562,7 @@ def test_a_command_on_a_missing_database_says_to_init_and_creates_nothing(
     instance = tmp_path / "instance"
     env = {"REGISTRY_INSTANCE_PATH": str(instance), "REGISTRY_KEYS_PATH": str(tmp_path / "k")}
     result = runner.invoke(main, args, env=env)
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
+    refused(result)
     assert "registry init" in result.output
     assert not (instance / "registry.db").exists()
 
@@ -577,8 +572,7 @@ def test_search_on_an_empty_database_says_to_init(runner: CliRunner, tmp_path: P
     sqlite3.connect(database).close()  # a SQLite file without the registry's tables
     env = {"REGISTRY_DATABASE_URL": f"sqlite:///{database}", "REGISTRY_KEYS_PATH": str(tmp_path)}
     result = runner.invoke(main, ["search", "query", "华信"], env=env)
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
+    refused(result)
     assert "registry init" in result.output
 
 
@@ -589,9 +583,7 @@ def test_db_upgrade_of_a_file_that_is_no_database_is_an_error(
     database.write_text("not a database, but some notes that matter\n" * 100)
     env = {"REGISTRY_DATABASE_URL": f"sqlite:///{database}", "REGISTRY_KEYS_PATH": str(tmp_path)}
     result = runner.invoke(main, ["db", "upgrade"], env=env)
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "Error:" in result.output
+    refused(result)
 
 
 @pytest.mark.parametrize(("typo", "meant"), [("adress", "address"), ("last_audit", "x")])
